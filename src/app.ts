@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from './config/config.js';
+import { connectionRoutes } from './connections/routes.js';
+import type { Database } from './db/database.js';
+import { databasePlugin } from './db/plugin.js';
+import { requireApiKey } from './http/api-key-auth.js';
+import { errorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health-routes.js';
+import { createLogger } from './http/logger.js';
+import { openapi } from './http/openapi.js';
+
+export type BuildAppOptions = {
+  config: Config;
+  /** Defaults to a pino logger at `config.logLevel`. */
+  logger?: FastifyBaseLogger;
+  /** Defaults to opening the database the config names. The app closes it on close. */
+  database?: Database;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds the whole service without listening. Boot order: Fastify and its compilers, error
+ * handling, the database, the API document, then routes. `main.ts` listens; tests inject.
+ */
+export async function buildApp({
+  config,
+  logger,
+  database,
+}: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger ?? createLogger(config.logLevel),
+    // A caller's request id is reused when it looks like one, so logs correlate across services.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.server.bodyLimitBytes,
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    connectionTimeout: config.server.requestTimeoutMs * 2,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandling);
+  await app.register(databasePlugin, { config, database });
+  await app.register(openapi, { config });
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (v1) => {
+      requireApiKey(v1, config.apiKeys);
+      await v1.register(connectionRoutes);
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

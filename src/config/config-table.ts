@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+import { envSchema } from './schema.js';
+
+/** The README's configuration table, rendered from the schema so the two cannot drift apart. */
+export function configTable(): string {
+  const rows = Object.entries(envSchema.shape).map(([name, schema]) => {
+    const fallback = defaultOf(schema);
+    const shown = fallback === undefined ? '' : `\`${fallback}\``;
+    return `| \`${name}\` | ${shown} | ${(schema.description ?? '').replaceAll('|', '\\|')} |`;
+  });
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+function defaultOf(schema: z.ZodType): unknown {
+  const def = schema.def as { type: string; defaultValue?: unknown; innerType?: z.ZodType };
+  if (def.type === 'default') return def.defaultValue;
+  return def.innerType ? defaultOf(def.innerType) : undefined;
+}

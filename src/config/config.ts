@@ -1,0 +1,152 @@
+import path from 'node:path';
+import { type Env, envSchema } from './schema.js';
+
+export type TokenKey = Readonly<{ id: string; key: Buffer }>;
+
+export type PatreonMode = 'sandbox' | 'live';
+
+export type Config = Readonly<{
+  server: Readonly<{
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimitBytes: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    shutdownTimeoutMs: number;
+  }>;
+  logLevel: Env['LOG_LEVEL'];
+  /** Absolute path. */
+  dataDir: string;
+  database: Readonly<{ url: string | undefined; poolMax: number }>;
+  apiKeys: readonly string[];
+  patreon: Readonly<{
+    /** `sandbox` when no Patreon credentials are configured: the built-in sandbox is used. */
+    mode: PatreonMode;
+    clientId: string;
+    clientSecret: string;
+    redirectUri: string;
+    baseUrl: string;
+  }>;
+  tokenKeys: readonly TokenKey[];
+}>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The credentials the built-in sandbox registers for its one OAuth client. */
+export const SANDBOX_CLIENT = Object.freeze({
+  clientId: 'sandbox-client-id',
+  clientSecret: 'sandbox-client-secret',
+});
+
+const MIN_API_KEY_LENGTH = 32;
+
+/**
+ * Parses the environment once into a frozen, typed config. Throws ConfigError listing every
+ * problem; messages name the variable and the rule, never the value.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (!parsed.success) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  const tokenKeys = parseTokenKeys(e.TOKEN_KEYS, problems);
+
+  const weakKeys = e.API_KEYS.filter((key) => key.length < MIN_API_KEY_LENGTH).length;
+  if (weakKeys > 0) {
+    problems.push(`API_KEYS: ${weakKeys} key(s) shorter than ${MIN_API_KEY_LENGTH} characters`);
+  }
+
+  const hasId = e.PATREON_CLIENT_ID !== undefined;
+  const hasSecret = e.PATREON_CLIENT_SECRET !== undefined;
+  if (hasId !== hasSecret) {
+    problems.push(
+      'PATREON_CLIENT_ID, PATREON_CLIENT_SECRET: set both (live Patreon) or neither (sandbox mode)',
+    );
+  }
+  const mode: PatreonMode = hasId && hasSecret ? 'live' : 'sandbox';
+  if (mode === 'live') {
+    if (e.API_KEYS.length === 0)
+      problems.push('API_KEYS: required when Patreon credentials are set');
+    if (e.TOKEN_KEYS.length === 0) {
+      problems.push('TOKEN_KEYS: required when Patreon credentials are set');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  const patreon =
+    mode === 'live'
+      ? {
+          mode,
+          clientId: e.PATREON_CLIENT_ID as string,
+          clientSecret: e.PATREON_CLIENT_SECRET as string,
+          baseUrl: e.PATREON_BASE_URL,
+        }
+      : { mode, ...SANDBOX_CLIENT, baseUrl: `${publicUrl}/sandbox` };
+
+  return deepFreeze({
+    server: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    logLevel: e.LOG_LEVEL,
+    dataDir: path.resolve(e.DATA_DIR),
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    apiKeys: e.API_KEYS,
+    patreon: {
+      ...patreon,
+      redirectUri: e.PATREON_REDIRECT_URI ?? `${publicUrl}/oauth/patreon/callback`,
+    },
+    tokenKeys,
+  });
+}
+
+/** `keyId:base64Key` entries; 32-byte keys for AES-256-GCM. */
+export function parseTokenKeys(entries: readonly string[], problems: string[]): TokenKey[] {
+  const keys: TokenKey[] = [];
+  entries.forEach((entry, index) => {
+    const where = `TOKEN_KEYS[${index}]`;
+    const separator = entry.indexOf(':');
+    const id = separator > 0 ? entry.slice(0, separator) : '';
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(id)) {
+      problems.push(
+        `${where}: expected keyId:base64Key with a keyId of 1-32 letters, digits, _ . -`,
+      );
+      return;
+    }
+    const key = Buffer.from(entry.slice(separator + 1), 'base64');
+    if (key.length !== 32) {
+      problems.push(`${where} (${id}): the key must be 32 bytes, base64-encoded`);
+      return;
+    }
+    if (keys.some((existing) => existing.id === id)) {
+      problems.push(`${where} (${id}): duplicate keyId`);
+      return;
+    }
+    keys.push({ id, key });
+  });
+  return keys;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

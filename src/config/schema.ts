@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads, as environment variables. This object is the single source
+ * for validation, defaults and the configuration table in README.md (`npm run config:docs`).
+ * Messages never echo the value they reject, so a mistyped secret is never printed.
+ */
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), {
+    message: 'must be an absolute http(s) URL',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** Comma- or whitespace-separated list; empty entries dropped. */
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(/[\s,]+/)
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+export const envSchema = z.object({
+  PORT: port.default(3000).describe('TCP port the HTTP server listens on.'),
+  HOST: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('127.0.0.1')
+    .describe('Interface to bind. Use `0.0.0.0` in containers.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info')
+    .describe('pino log level. Logs are JSON lines; pretty-printed only when stdout is a TTY.'),
+  DATA_DIR: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('./data')
+    .describe(
+      'Folder for the embedded database and generated development secrets. Unused for the database when `DATABASE_URL` is set.',
+    ),
+  DATABASE_URL: optionalString
+    .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+      message: 'must be a postgres:// or postgresql:// URL',
+    })
+    .describe(
+      'PostgreSQL connection URL. When unset, an embedded PostgreSQL (PGlite) under `DATA_DIR` is used.',
+    ),
+  DATABASE_POOL_MAX: positiveInt(200)
+    .default(10)
+    .describe(
+      'Maximum connections in the pool to `DATABASE_URL` (the embedded database uses one).',
+    ),
+  API_KEYS: list.describe(
+    'Comma-separated service API keys accepted as `Authorization: Bearer <key>` on `/v1` (several at once for rotation; each at least 32 characters). In sandbox mode, when unset, a development key is generated into `DATA_DIR` and printed at start.',
+  ),
+  PUBLIC_URL: httpUrl
+    .optional()
+    .describe(
+      'Public base URL of this service, used to build OAuth and webhook URLs. Default `http://localhost:$PORT`.',
+    ),
+  PATREON_CLIENT_ID: optionalString.describe(
+    'OAuth client id from the Patreon developer portal. With no Patreon credentials the service runs in sandbox mode.',
+  ),
+  PATREON_CLIENT_SECRET: optionalString.describe(
+    'OAuth client secret from the Patreon developer portal.',
+  ),
+  PATREON_REDIRECT_URI: httpUrl
+    .optional()
+    .describe(
+      'Redirect URI registered with Patreon. Default `$PUBLIC_URL/oauth/patreon/callback`.',
+    ),
+  PATREON_BASE_URL: httpUrl
+    .default('https://www.patreon.com')
+    .describe(
+      "Patreon's base URL. Point it at a standalone sandbox (`npm run sandbox`) to test against one.",
+    ),
+  TOKEN_KEYS: list.describe(
+    'Keys that encrypt Patreon tokens and secrets at rest (AES-256-GCM), as comma-separated `keyId:base64Key` pairs of 32-byte keys. The first encrypts; all decrypt (rotation). Required with Patreon credentials; generated into `DATA_DIR` in sandbox mode.',
+  ),
+  BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest request body accepted, in bytes (413 beyond).'),
+  REQUEST_TIMEOUT_MS: positiveInt(10 * 60_000)
+    .default(30_000)
+    .describe('Time allowed to receive a whole request before the server gives up on it.'),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(10 * 60_000)
+    .default(72_000)
+    .describe('Idle keep-alive time; keep it above your load balancer idle timeout (often 60 s).'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10 * 60_000)
+    .default(15_000)
+    .describe(
+      'On SIGTERM/SIGINT, how long in-flight work may drain before the process exits anyway.',
+    ),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,104 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Db = NodePgDatabase<typeof schema>;
+/** A Drizzle handle or an open transaction: what every repository function accepts. */
+export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export type Database = Readonly<{
+  kind: 'postgres' | 'embedded';
+  db: Db;
+  pool: pg.Pool;
+  /** A URL other Postgres clients in this process (e.g. the job queue) can connect with. */
+  connectionString: string;
+  close(): Promise<void>;
+}>;
+
+export type DatabaseOptions =
+  | { url: string; poolMax: number }
+  | { embedded: { dataDir: string } | { snapshot: Blob } | { inMemory: true } };
+
+/**
+ * One code path for both databases: the embedded PGlite is served on a loopback port through
+ * pglite-socket, so `pg`, Drizzle's node-postgres adapter and every query run unchanged on both.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if ('url' in options) {
+    const pool = createPool(options.url, options.poolMax);
+    return wrap('postgres', pool, options.url, () => pool.end());
+  }
+  const source = options.embedded;
+  let pglite: PGlite;
+  if ('dataDir' in source) {
+    // PGlite fails when the parent folder is missing.
+    await mkdir(path.dirname(source.dataDir), { recursive: true });
+    pglite = await PGlite.create({ dataDir: source.dataDir });
+  } else if ('snapshot' in source) {
+    pglite = await PGlite.create({ loadDataDir: source.snapshot });
+  } else {
+    pglite = await PGlite.create();
+  }
+  // PGlite runs one query at a time and the socket server interleaves protocol messages of
+  // concurrent connections, so exactly one connection is safe. Queries queue in the pool instead.
+  const server = new PGLiteSocketServer({
+    db: pglite,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 1,
+  });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const pool = createPool(url, 1);
+  return wrap('embedded', pool, url, async () => {
+    await pool.end();
+    await server.stop();
+    await pglite.close();
+  });
+}
+
+/** Dumps an embedded database (for fast test fixtures); only valid for the embedded kind. */
+export async function dumpEmbedded(dataDir?: string): Promise<Blob> {
+  const pglite = await PGlite.create(dataDir ? { dataDir } : {});
+  try {
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await pglite.close();
+  }
+}
+
+function createPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'patreon-gateway',
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+function wrap(
+  kind: Database['kind'],
+  pool: pg.Pool,
+  connectionString: string,
+  close: () => Promise<void>,
+): Database {
+  let closing: Promise<void> | undefined;
+  return Object.freeze({
+    kind,
+    pool,
+    connectionString,
+    db: drizzle({ client: pool, schema, casing: 'snake_case' }),
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  });
+}

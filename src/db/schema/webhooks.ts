@@ -1,0 +1,84 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { campaigns } from './campaigns.js';
+import { primaryUuid, rowTimes, timestamptz } from './columns.js';
+import { connections } from './connections.js';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+});
+
+/**
+ * A webhook we registered at Patreon for one campaign. Our own `id` is the unguessable path
+ * segment of its URI (`/webhooks/patreon/{id}`); the secret Patreon returned is sealed like tokens.
+ */
+export const patreonWebhooks = pgTable(
+  'patreon_webhooks',
+  {
+    id: primaryUuid(),
+    patreonWebhookId: text('patreon_webhook_id').unique(),
+    connectionId: uuid('connection_id').references(() => connections.id, {
+      onDelete: 'set null',
+    }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    uri: text('uri').notNull(),
+    triggers: text('triggers').array().notNull(),
+    secretCiphertext: text('secret_ciphertext'),
+    paused: boolean('paused').notNull().default(false),
+    numConsecutiveTimesFailed: integer('num_consecutive_times_failed').notNull().default(0),
+    lastAttemptedAt: timestamptz('last_attempted_at'),
+    lastDeliveryAt: timestamptz('last_delivery_at'),
+    lastReconciledAt: timestamptz('last_reconciled_at'),
+    deletedAt: timestamptz('deleted_at'),
+    ...rowTimes(),
+  },
+  (t) => [
+    index('patreon_webhooks_campaign_id_idx').on(t.campaignId),
+    index('patreon_webhooks_connection_id_idx').on(t.connectionId),
+  ],
+);
+
+export const webhookEventStatuses = ['received', 'applied', 'ignored', 'failed'] as const;
+export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
+
+/**
+ * Every verified delivery from Patreon, stored raw before we answer 2xx. The body is kept as the
+ * exact bytes received; `dedupe_key` (hash of webhook id + event + body) makes redelivery idempotent.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => patreonWebhooks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    body: bytea('body').notNull(),
+    /** Member or post id read from the body, so events for one resource apply in arrival order. */
+    resourceType: text('resource_type'),
+    resourceId: text('resource_id'),
+    status: text('status').$type<WebhookEventStatus>().notNull().default('received'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    receivedAt: timestamptz('received_at').notNull().defaultNow(),
+    duplicateCount: integer('duplicate_count').notNull().default(0),
+    appliedAt: timestamptz('applied_at'),
+  },
+  (t) => [
+    index('webhook_events_pending_idx').on(t.id).where(sql`${t.status} = 'received'`),
+    index('webhook_events_webhook_id_received_at_idx').on(t.webhookId, t.receivedAt),
+    index('webhook_events_resource_idx').on(t.resourceType, t.resourceId, t.id),
+  ],
+);

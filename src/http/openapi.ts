@@ -1,0 +1,85 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { Config } from '../config/config.js';
+import { packageInfo } from '../package-info.js';
+
+/**
+ * The OpenAPI 3.1 document is generated from the routes' zod schemas; `npm run openapi` writes it
+ * to openapi.yaml and `npm run openapi:check` fails when the two differ.
+ */
+export const openapi = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'patreon-gateway',
+          version: packageInfo.version,
+          description:
+            'Integrate Patreon over plain HTTP: connect Patreon accounts with OAuth, sync campaigns, ' +
+            'tiers, members, posts and payments, receive verified webhooks, and ask who is entitled ' +
+            'to what. Every error is an RFC 9457 `application/problem+json` document with a stable `code`. ' +
+            'Lists are paginated with `?limit=&cursor=` and answer `{ data, nextCursor }`.',
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        servers: [{ url: config.server.publicUrl }],
+        tags: [
+          { name: 'connections', description: 'Patreon accounts connected by your users.' },
+          { name: 'operations', description: 'Health and readiness probes.' },
+        ],
+        // Every operation needs the API key unless it says otherwise (the health probes).
+        security: [{ apiKey: [] }],
+        components: {
+          securitySchemes: {
+            apiKey: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'A service API key from `API_KEYS`, sent as `Authorization: Bearer <key>`.',
+            },
+          },
+        },
+      },
+      transform: jsonSchemaTransform,
+      transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document)),
+    });
+
+    // Assets are served from the package itself: no CDN.
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 1 },
+      staticCSP: true,
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'openapi' },
+);
+
+type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
+type WithComponents = { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
+
+/**
+ * The zod transform adds an `…Input` twin of every named schema whether or not a request uses it;
+ * keep only the component schemas something actually references.
+ */
+function withoutUnusedSchemas(document: OpenApiDocument): OpenApiDocument {
+  const { paths, components } = document as WithComponents;
+  const schemas = components?.schemas ?? {};
+  const used = new Set<string>();
+  const visit = (value: unknown) => {
+    const text = JSON.stringify(value);
+    for (const [, name] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      if (name && !used.has(name)) {
+        used.add(name);
+        visit(schemas[name]);
+      }
+    }
+  };
+  visit(paths);
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return { ...document, components: { ...components, schemas: kept } } as OpenApiDocument;
+}
