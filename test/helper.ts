@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
@@ -40,10 +42,12 @@ export async function build(
     logger?: FastifyBaseLogger;
     /** Extra routes or hooks the test adds before the app is ready. */
     extend?: (app: FastifyInstance) => void;
+    /** Use this database instead of a fresh one. */
+    database?: Database;
   } = {},
 ): Promise<{ app: FastifyInstance; config: Config; database: Database }> {
   const config = testConfig(options.env);
-  const database = await freshDatabase(t);
+  const database = options.database ?? (await freshDatabase(t));
   const logger = options.logger ?? pino({ level: 'silent' });
   const app = await buildApp({ config, database, logger });
   t.teardown(() => app.close());
@@ -80,6 +84,22 @@ export async function createRealDatabase(t: Test): Promise<string> {
   return url.toString();
 }
 
+/**
+ * A fresh migrated database reachable by URL: a new database on the real server, or a PGlite
+ * served on a loopback port (stopped at teardown).
+ */
+export async function freshDatabaseUrl(t: Test): Promise<string> {
+  if (realDatabaseUrl) return createRealDatabase(t);
+  const pglite = await PGlite.create({ loadDataDir: await migratedSnapshot() });
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0 });
+  await server.start();
+  t.teardown(async () => {
+    await server.stop();
+    await pglite.close();
+  });
+  return `postgres://postgres@${server.getServerConn()}/postgres`;
+}
+
 let snapshot: Promise<Blob> | undefined;
 
 /**
@@ -114,7 +134,8 @@ function migratedSnapshot(): Promise<Blob> {
 async function migrationsHash(): Promise<string> {
   const hash = createHash('sha256');
   for (const name of (await readdir(migrationsFolder)).sort()) {
-    if (name.endsWith('.sql')) hash.update(name).update(await readFile(path.join(migrationsFolder, name)));
+    if (name.endsWith('.sql'))
+      hash.update(name).update(await readFile(path.join(migrationsFolder, name)));
   }
   return hash.digest('hex').slice(0, 16);
 }
