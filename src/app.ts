@@ -11,6 +11,7 @@ import type { Database } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
 import { requireApiKey } from './http/api-key-auth.js';
 import { errorHandling } from './http/error-handler.js';
+import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
@@ -57,6 +58,7 @@ export async function buildApp({
   });
 
   await app.register(errorHandling);
+  await app.register(gracefulClose);
   await app.register(databasePlugin, { config, database });
   await app.register(openapi, { config });
 

@@ -50,8 +50,17 @@ export const openapi = fp(
     // Assets are served from the package itself: no CDN.
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 1 },
+      uiConfig: {
+        docExpansion: 'list',
+        deepLinking: true,
+        defaultModelsExpandDepth: 1,
+        // No call to swagger.io's online validator.
+        validatorUrl: null,
+      },
+      theme: { title: 'patreon-gateway API reference' },
       staticCSP: true,
+      // The service may be reached over plain http on a private network; don't force https.
+      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
     });
 
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
-import { campaigns, syncTimes, tiers } from './campaigns.js';
+import { campaigns, syncTimes } from './campaigns.js';
 import { timestamptz } from './columns.js';
 import { patreonUsers } from './patreon-users.js';
 
