@@ -13,6 +13,8 @@ import { createRealDatabase, realDatabaseUrl } from './helper.js';
  * dist first), driven over real HTTP and signals.
  */
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
+/** CI sets SERVICE_NODE to run the service on another Node major (e.g. 24) than the tests. */
+const NODE = process.env.SERVICE_NODE || process.execPath;
 
 type Started = {
   child: ChildProcess;
@@ -22,7 +24,7 @@ type Started = {
 };
 
 function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(NODE, [MAIN], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,6 +46,11 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+async function rssMiB(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024);
 }
 
 async function waitReady(base: string, timeoutMs: number): Promise<number> {
@@ -88,11 +95,8 @@ t.test('starts, serves with the printed key, and drains on SIGTERM', async (t) =
   });
 
   const readyMs = await waitReady(base, 30_000);
-  const rssKb = Number(
-    /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${run.child.pid}/status`, 'utf8'))?.[1],
-  );
   t.comment(
-    `${databaseUrl ? 'postgres' : 'pglite (fresh)'}: ready in ${readyMs} ms, idle RSS ${Math.round(rssKb / 1024)} MiB`,
+    `${databaseUrl ? 'postgres' : 'pglite (fresh)'}: ready in ${readyMs} ms, idle RSS ${await rssMiB(run.child.pid)} MiB`,
   );
 
   const key = /Development API key[^\n]*\n\s+(\S+)/.exec(run.stdout())?.[1];
@@ -161,14 +165,18 @@ t.test('a warm embedded database starts faster', { skip: Boolean(realDatabaseUrl
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const times: number[] = [];
   const keys: (string | undefined)[] = [];
+  const rss: number[] = [];
   for (const round of ['first', 'warm']) {
     const port = await freePort();
     const run = start({ PORT: String(port), DATA_DIR: dataDir });
     times.push(await waitReady(`http://127.0.0.1:${port}`, 30_000));
+    rss.push(await rssMiB(run.child.pid));
     keys.push(/Development API key[^\n]*\n\s+(\S+)/.exec(run.stdout())?.[1]);
     run.child.kill('SIGTERM');
     t.equal(await run.exit, 0, `${round} run exits cleanly`);
   }
   t.equal(keys[1], keys[0], 'the development key survives a restart');
-  t.comment(`pglite ready: first run ${times[0]} ms, warm ${times[1]} ms`);
+  t.comment(
+    `pglite ready: first run ${times[0]} ms (RSS ${rss[0]} MiB), warm ${times[1]} ms (RSS ${rss[1]} MiB)`,
+  );
 });

@@ -1,0 +1,50 @@
+import t from 'tap';
+import { redactUrl } from '../../src/http/logger.js';
+import { auth, build, capturingLogger, TEST_API_KEY } from '../helper.js';
+
+t.test('request logs carry ids and never secrets', async (t) => {
+  const capture = capturingLogger('info');
+  const { app } = await build(t, {
+    logger: capture.logger,
+    extend: (app) =>
+      app.get('/callback-like', async (request) => {
+        request.log.info(
+          { accessToken: 'at-SECRET-1', nested: { refreshToken: 'rt-SECRET-2' }, code: 'E_OK' },
+          'tokens received',
+        );
+        return { ok: true };
+      }),
+  });
+
+  const response = await app.inject({
+    method: 'GET',
+    url: '/callback-like?code=oauth-SECRET-3&state=state-SECRET-4&keep=visible',
+    headers: { ...auth(), cookie: 'session=cookie-SECRET-5' },
+  });
+  t.equal(response.statusCode, 200);
+
+  const text = capture.text();
+  for (const secret of [
+    'at-SECRET-1',
+    'rt-SECRET-2',
+    'oauth-SECRET-3',
+    'state-SECRET-4',
+    'cookie-SECRET-5',
+    TEST_API_KEY,
+  ]) {
+    t.notMatch(text, secret, `${secret.split('-')[0]} is not logged`);
+  }
+  const lines = capture.lines.map((line) => JSON.parse(line));
+  const incoming = lines.find((line) => line.msg === 'incoming request');
+  t.match(incoming?.req?.url, /keep=visible/, 'harmless query parameters stay readable');
+  t.equal(incoming?.reqId, response.headers['x-request-id']);
+  const tokens = lines.find((line) => line.msg === 'tokens received');
+  t.equal(tokens?.accessToken, '[REDACTED]');
+  t.equal(tokens?.nested?.refreshToken, '[REDACTED]');
+  t.equal(tokens?.code, 'E_OK', 'error codes are not mistaken for OAuth codes');
+});
+
+t.test('redactUrl masks secret query parameters only', async (t) => {
+  t.equal(redactUrl('/a?code=1&x=2&STATE=3'), '/a?code=%5BREDACTED%5D&x=2&STATE=%5BREDACTED%5D');
+  t.equal(redactUrl('/plain'), '/plain');
+});
