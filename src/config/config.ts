@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Env, envSchema } from './schema.js';
+import { type Env, envSchema, splitList } from './schema.js';
 
 export type TokenKey = Readonly<{ id: string; key: Buffer }>;
 
@@ -56,33 +56,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  if (!parsed.success) throw new ConfigError(problems);
+  // The rules across variables are checked even when a single variable failed, so one run
+  // lists every problem.
+  const apiKeys = splitList(env.API_KEYS);
+  const tokenKeys = parseTokenKeys(splitList(env.TOKEN_KEYS), problems);
+  const mode = checkCredentials(env, apiKeys, problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
-  const tokenKeys = parseTokenKeys(e.TOKEN_KEYS, problems);
-
-  const weakKeys = e.API_KEYS.filter((key) => key.length < MIN_API_KEY_LENGTH).length;
-  if (weakKeys > 0) {
-    problems.push(`API_KEYS: ${weakKeys} key(s) shorter than ${MIN_API_KEY_LENGTH} characters`);
-  }
-
-  const hasId = e.PATREON_CLIENT_ID !== undefined;
-  const hasSecret = e.PATREON_CLIENT_SECRET !== undefined;
-  if (hasId !== hasSecret) {
-    problems.push(
-      'PATREON_CLIENT_ID, PATREON_CLIENT_SECRET: set both (live Patreon) or neither (sandbox mode)',
-    );
-  }
-  const mode: PatreonMode = hasId && hasSecret ? 'live' : 'sandbox';
-  if (mode === 'live') {
-    if (e.API_KEYS.length === 0)
-      problems.push('API_KEYS: required when Patreon credentials are set');
-    if (e.TOKEN_KEYS.length === 0) {
-      problems.push('TOKEN_KEYS: required when Patreon credentials are set');
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   const patreon =
     mode === 'live'
@@ -107,13 +88,37 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
-    apiKeys: e.API_KEYS,
+    apiKeys,
     patreon: {
       ...patreon,
       redirectUri: e.PATREON_REDIRECT_URI ?? `${publicUrl}/oauth/patreon/callback`,
     },
     tokenKeys,
   });
+}
+
+function checkCredentials(
+  env: Record<string, string | undefined>,
+  apiKeys: readonly string[],
+  problems: string[],
+): PatreonMode {
+  const weakKeys = apiKeys.filter((key) => key.length < MIN_API_KEY_LENGTH).length;
+  if (weakKeys > 0) {
+    problems.push(`API_KEYS: ${weakKeys} key(s) shorter than ${MIN_API_KEY_LENGTH} characters`);
+  }
+  const hasId = Boolean(env.PATREON_CLIENT_ID?.trim());
+  const hasSecret = Boolean(env.PATREON_CLIENT_SECRET?.trim());
+  if (hasId !== hasSecret) {
+    problems.push(
+      'PATREON_CLIENT_ID, PATREON_CLIENT_SECRET: set both (live Patreon) or neither (sandbox mode)',
+    );
+  }
+  if (!(hasId && hasSecret)) return 'sandbox';
+  if (apiKeys.length === 0) problems.push('API_KEYS: required when Patreon credentials are set');
+  if (splitList(env.TOKEN_KEYS).length === 0) {
+    problems.push('TOKEN_KEYS: required when Patreon credentials are set');
+  }
+  return 'live';
 }
 
 /** `keyId:base64Key` entries; 32-byte keys for AES-256-GCM. */

@@ -34,15 +34,11 @@ const optionalString = z
   .optional();
 
 /** Comma- or whitespace-separated list; empty entries dropped. */
-const list = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(/[\s,]+/)
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+const list = z.string().optional().transform(splitList);
 
 export const envSchema = z.object({
   PORT: port.default(3000).describe('TCP port the HTTP server listens on.'),

@@ -88,6 +88,15 @@ t.test('every problem is listed at once, and no value is ever echoed', async (t)
   t.notMatch(crossField.join('\n'), Buffer.from(secret).toString('base64'));
 });
 
+t.test('rules across variables are reported together with single-variable problems', async (t) => {
+  const problems = problemsOf({ PORT: '0', PATREON_CLIENT_ID: 'id', API_KEYS: 'short' });
+  t.same(problems.map((p) => p.split(':')[0]).sort(), [
+    'API_KEYS',
+    'PATREON_CLIENT_ID, PATREON_CLIENT_SECRET',
+    'PORT',
+  ]);
+});
+
 t.test('live mode requires API and token keys', async (t) => {
   const problems = problemsOf({ PATREON_CLIENT_ID: 'id', PATREON_CLIENT_SECRET: 'secret' });
   t.same(problems, [
