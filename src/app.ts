@@ -15,6 +15,7 @@ import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
+import { sandboxPlugin } from './sandbox/plugin.js';
 
 export type BuildAppOptions = {
   config: Config;
@@ -63,6 +64,17 @@ export async function buildApp({
   await app.register(openapi, { config });
 
   await app.register(healthRoutes);
+  if (config.patreon.mode === 'sandbox') {
+    // Sandbox mode: a built-in Patreon at /sandbox, with our callback registered, so the whole
+    // flow works with no credentials. Its routes are hidden from our API document.
+    await app.register(sandboxPlugin, {
+      prefix: '/sandbox',
+      clientId: config.patreon.clientId,
+      clientSecret: config.patreon.clientSecret,
+      redirectUris: [config.patreon.redirectUri],
+      publicBaseUrl: config.patreon.baseUrl,
+    });
+  }
   await app.register(
     async (v1) => {
       requireApiKey(v1, config.apiKeys);

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyRequest,
+  FastifySchema,
+} from 'fastify';
+import { createApiGuard } from './api-guard.js';
+import { registerApiRoutes } from './api-routes.js';
+import { registerControlRoutes } from './control-routes.js';
+import { apiErrors, OAuthError, PatreonApiError } from './errors.js';
+import { registerOAuthRoutes } from './oauth-routes.js';
+import type { SandboxConfigInput } from './options.js';
+import type { SandboxState } from './state.js';
+import { createSandboxState } from './state.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
+
+export type { SandboxState } from './state.js';
+export { createSandboxState } from './state.js';
+
+/**
+ * Either a ready `state` (its creator closes it) or the options to create one
+ * (the plugin then closes it with the app).
+ */
+export interface SandboxOptions extends SandboxConfigInput {
+  state?: SandboxState;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Patreon's paths and their methods; any other method gets a 405 (patreon-api.md §2). */
+const PATREON_PATHS: Record<string, readonly string[]> = {
+  '/oauth2/authorize': ['GET'],
+  '/api/oauth2/token': ['POST'],
+  '/api/oauth2/v2/identity': ['GET'],
+  '/api/oauth2/v2/campaigns': ['GET'],
+  '/api/oauth2/v2/campaigns/:id': ['GET'],
+  '/api/oauth2/v2/campaigns/:id/members': ['GET'],
+  '/api/oauth2/v2/members/:id': ['GET'],
+  '/api/oauth2/v2/campaigns/:id/posts': ['GET'],
+  '/api/oauth2/v2/posts/:id': ['GET'],
+  '/api/oauth2/v2/webhooks': ['GET', 'POST'],
+  '/api/oauth2/v2/webhooks/:id': ['PATCH', 'DELETE'],
+};
+
+const CODE_NAMES: Record<number, [string, string]> = {
+  400: ['ParameterInvalid', 'Bad Request'],
+  404: ['NotFound', 'Not Found'],
+  406: ['NotAcceptable', 'Not Acceptable'],
+  413: ['RequestTooLarge', 'Payload Too Large'],
+  415: ['UnsupportedMediaType', 'Unsupported Media Type'],
+};
+
+const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
+
+function isTokenRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url?.endsWith('/api/oauth2/token') ?? false;
+}
+
+/** Its own parsers, error and not-found handlers, so the plugin behaves the same in any host app. */
+function installPlumbing(app: FastifyInstance): void {
+  for (const type of ['application/x-www-form-urlencoded', 'application/vnd.api+json']) {
+    if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
+  }
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+  app.addContentTypeParser(
+    'application/vnd.api+json',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, body === '' ? undefined : JSON.parse(body as string));
+      } catch {
+        done(apiErrors.badRequest('The request body is not valid JSON.'), undefined);
+      }
+    },
+  );
+
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    if (error instanceof OAuthError || error instanceof PatreonApiError)
+      return reply.code(error.status).send(error.toBody());
+    const statusCode = 'statusCode' in error ? error.statusCode : undefined;
+    const status =
+      statusCode !== undefined && statusCode >= 400 && statusCode < 500 ? statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'sandbox request failed');
+    if (isTokenRoute(request)) {
+      return reply
+        .code(status)
+        .send(
+          status === 500
+            ? { error: 'server_error' }
+            : { error: 'invalid_request', error_description: error.message },
+        );
+    }
+    const [codeName, title] = CODE_NAMES[status] ?? ['BadRequest', 'Bad Request'];
+    const body =
+      status === 500
+        ? apiErrors.server(500)
+        : new PatreonApiError(status, codeName, title, error.message);
+    return reply.code(status).send(body.toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send(
+        apiErrors.notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`).toBody(),
+      );
+  });
+
+  for (const [path, allowed] of Object.entries(PATREON_PATHS)) {
+    const others = METHODS.filter((method) => !allowed.includes(method));
+    app.route({
+      method: others,
+      url: path,
+      handler: async (request, reply) => {
+        reply.header('allow', allowed.join(', '));
+        throw apiErrors.methodNotAllowed(request.method);
+      },
+    });
+  }
+}
+
+/**
+ * The sandbox Patreon as a Fastify plugin. Register it without fastify-plugin
+ * so its hooks and handlers stay inside its own encapsulation context:
+ * `app.register(sandboxPlugin, { prefix: '/sandbox', publicBaseUrl: 'http://localhost:3000/sandbox' })`.
+ */
+export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, options) => {
+  const { state: given, ...rest } = options;
+  const config = Object.fromEntries(
+    Object.entries(rest).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)),
+  );
+  const state = given ?? createSandboxState(config as SandboxConfigInput);
+  if (!given) app.addHook('onClose', () => state.close());
+  const prefix = app.prefix;
+
+  // Patreon's API is not the host's: keep these routes out of the host's OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true } as FastifySchema;
+  });
+  installPlumbing(app);
+  app.addHook('onRequest', async (request) => {
+    if (!state.config.publicBaseUrl)
+      state.learnBaseUrl(`${request.protocol}://${request.host}${prefix}`);
+  });
+
+  registerOAuthRoutes(app, state);
+  await app.register(
+    async (api) => {
+      // patreon-api.md §3: responses carry a request id in `x-patreon-uuid`.
+      api.addHook('onRequest', async (_request, reply) => {
+        reply.header('x-patreon-uuid', randomUUID());
+      });
+      api.addHook('onRequest', createApiGuard(state));
+      api.addHook('onResponse', async (request, reply) => {
+        const route = (request.routeOptions.url ?? '').slice(prefix.length);
+        state.counters.apiCall(request.method, route, reply.statusCode);
+      });
+      registerApiRoutes(api, state);
+      registerWebhookRoutes(api, state);
+    },
+    { prefix: '/api/oauth2/v2' },
+  );
+  await app.register(async (control) => registerControlRoutes(control, state), {
+    prefix: '/_control',
+  });
+};
