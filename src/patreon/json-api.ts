@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { PatreonError } from './errors.js';
+import { attributeShapes, camelCase, type ResourceOf, type ResourceType } from './resources.js';
+
+/**
+ * Decodes Patreon's JSON:API documents into plain, typed, camelCased objects with their
+ * relationships resolved from `included` (patreon-api.md §3). Resources referenced but not
+ * included come back as `{ id }`.
+ */
+
+const id = z.union([z.string(), z.number().transform(String)]);
+const ref = z.object({ type: z.string(), id });
+const rawResource = z.object({
+  type: z.string(),
+  id,
+  attributes: z.record(z.string(), z.unknown()).nullish(),
+  relationships: z
+    .record(
+      z.string(),
+      z.object({ data: z.union([ref, z.array(ref), z.null()]).optional() }).nullish(),
+    )
+    .nullish(),
+});
+type RawResource = z.infer<typeof rawResource>;
+
+const rawDocument = z.object({
+  data: z.union([rawResource, z.array(rawResource), z.null()]),
+  included: z.array(rawResource).nullish(),
+  meta: z
+    .object({
+      pagination: z
+        .object({
+          total: z.number().nullish(),
+          cursors: z.object({ next: z.string().nullish() }).nullish(),
+        })
+        .nullish(),
+    })
+    .nullish(),
+  links: z.object({ next: z.string().nullish() }).nullish(),
+});
+
+export type PageInfo = { total: number | undefined; nextCursor: string | undefined };
+
+const attributeSchemas = Object.fromEntries(
+  Object.entries(attributeShapes).map(([type, shape]) => [
+    type,
+    {
+      schema: z.object(shape as z.ZodRawShape) as z.ZodType,
+      keys: Object.keys(shape).map((key) => [key, camelCase(key)] as const),
+    },
+  ]),
+) as Record<ResourceType, { schema: z.ZodType; keys: (readonly [string, string])[] }>;
+
+const isKnownType = (type: string): type is ResourceType => type in attributeSchemas;
+
+export function badResponse(endpoint: string, path: string, problem: string): PatreonError {
+  return new PatreonError('PATREON_BAD_RESPONSE', `${endpoint}: ${path} ${problem}`, {
+    endpoint,
+    path,
+  });
+}
+
+function issuePath(prefix: string, issue: z.core.$ZodIssue): string {
+  return [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+}
+
+function parseDocument(body: unknown, endpoint: string) {
+  const parsed = rawDocument.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    throw badResponse(endpoint, issuePath('', issue), issue.message);
+  }
+  return parsed.data;
+}
+
+type Decoded = Record<string, unknown> & { id: string };
+
+function decodeAll(document: z.infer<typeof rawDocument>, endpoint: string) {
+  const byKey = new Map<string, Decoded>();
+  const entries: [RawResource, Decoded][] = [];
+  const decode = (resource: RawResource, path: string) => {
+    const decoded: Decoded = { id: resource.id };
+    if (isKnownType(resource.type)) {
+      const { schema, keys } = attributeSchemas[resource.type];
+      const parsed = schema.safeParse(resource.attributes ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+        throw badResponse(endpoint, issuePath(`${path}.attributes`, issue), issue.message);
+      }
+      const attributes = parsed.data as Record<string, unknown>;
+      for (const [snake, camel] of keys) {
+        if (attributes[snake] !== undefined) decoded[camel] = attributes[snake];
+      }
+    }
+    byKey.set(`${resource.type}:${resource.id}`, decoded);
+    entries.push([resource, decoded]);
+    return decoded;
+  };
+
+  const data = Array.isArray(document.data)
+    ? document.data.map((resource, i) => decode(resource, `data[${i}]`))
+    : document.data
+      ? decode(document.data, 'data')
+      : null;
+  (document.included ?? []).forEach((resource, i) => {
+    if (!byKey.has(`${resource.type}:${resource.id}`)) decode(resource, `included[${i}]`);
+  });
+
+  const lookup = (target: z.infer<typeof ref>) =>
+    byKey.get(`${target.type}:${target.id}`) ?? { id: target.id };
+  for (const [resource, decoded] of entries) {
+    for (const [name, relationship] of Object.entries(resource.relationships ?? {})) {
+      if (!relationship || relationship.data === undefined) continue;
+      const target = relationship.data;
+      decoded[camelCase(name)] = Array.isArray(target)
+        ? target.map(lookup)
+        : target === null
+          ? null
+          : lookup(target);
+    }
+  }
+  return data;
+}
+
+function pageInfo(document: z.infer<typeof rawDocument>): PageInfo {
+  const pagination = document.meta?.pagination;
+  let nextCursor = pagination?.cursors?.next ?? undefined;
+  if (!nextCursor && document.links?.next) {
+    // Some clients only follow `links.next`; take the cursor from it when meta has none.
+    nextCursor = new URL(document.links.next).searchParams.get('page[cursor]') ?? undefined;
+  }
+  return { total: pagination?.total ?? undefined, nextCursor };
+}
+
+function checkType(resource: RawResource, expected: ResourceType, endpoint: string, path: string) {
+  if (resource.type !== expected) {
+    throw badResponse(endpoint, `${path}.type`, `is "${resource.type}", expected "${expected}"`);
+  }
+}
+
+export function decodeOne<T extends ResourceType>(
+  body: unknown,
+  type: T,
+  endpoint: string,
+): ResourceOf[T] {
+  const document = parseDocument(body, endpoint);
+  if (!document.data || Array.isArray(document.data)) {
+    throw badResponse(endpoint, 'data', 'must be a single resource');
+  }
+  checkType(document.data, type, endpoint, 'data');
+  return decodeAll(document, endpoint) as unknown as ResourceOf[T];
+}
+
+export function decodeMany<T extends ResourceType>(
+  body: unknown,
+  type: T,
+  endpoint: string,
+): { items: ResourceOf[T][]; page: PageInfo } {
+  const document = parseDocument(body, endpoint);
+  if (!Array.isArray(document.data)) throw badResponse(endpoint, 'data', 'must be an array');
+  document.data.forEach((resource, i) => {
+    checkType(resource, type, endpoint, `data[${i}]`);
+  });
+  const items = decodeAll(document, endpoint) as unknown as ResourceOf[T][];
+  return { items, page: pageInfo(document) };
+}

@@ -1,0 +1,229 @@
+import { z } from 'zod';
+
+/**
+ * Patreon's v2 resource types (patreon-api.md §4). Every attribute is optional and nullable:
+ * Patreon omits what was not asked for through `fields[type]` and sends `null` where its docs
+ * promise a number (patreon-api.md, last table). Unknown attributes are dropped, not rejected.
+ */
+
+const str = z.string().nullish();
+const int = z.number().int().nullish();
+const bool = z.boolean().nullish();
+const obj = z.record(z.string(), z.unknown()).nullish();
+const strings = z.array(z.string()).nullish();
+/** ISO 8601 with any offset and precision (`+00:00`, `.000+00:00`, `.403645+00:00`). */
+const date = z
+  .string()
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date-time')
+  .transform((value) => new Date(value))
+  .nullish();
+
+export const attributeShapes = {
+  user: {
+    about: str,
+    can_see_nsfw: bool,
+    created: date,
+    email: str,
+    first_name: str,
+    last_name: str,
+    full_name: str,
+    hide_pledges: bool,
+    image_url: str,
+    thumb_url: str,
+    url: str,
+    vanity: str,
+    is_email_verified: bool,
+    is_creator: bool,
+    like_count: int,
+    social_connections: obj,
+  },
+  campaign: {
+    created_at: date,
+    creation_name: str,
+    currency: str,
+    name: str,
+    discord_server_id: str,
+    image_small_url: str,
+    image_url: str,
+    is_charged_immediately: bool,
+    is_monthly: bool,
+    is_nsfw: bool,
+    one_liner: str,
+    patron_count: int,
+    pay_per_name: str,
+    pledge_url: str,
+    published_at: date,
+    summary: str,
+    url: str,
+    vanity: str,
+  },
+  tier: {
+    amount_cents: int,
+    created_at: date,
+    description: str,
+    discord_role_ids: strings,
+    edited_at: date,
+    image_url: str,
+    patron_count: int,
+    post_count: int,
+    published: bool,
+    published_at: date,
+    remaining: int,
+    requires_shipping: bool,
+    title: str,
+    unpublished_at: date,
+    url: str,
+    user_limit: int,
+  },
+  benefit: {
+    app_external_id: str,
+    app_meta: obj,
+    benefit_type: str,
+    created_at: date,
+    description: str,
+    is_deleted: bool,
+    is_ended: bool,
+    is_published: bool,
+    next_deliverable_due_date: date,
+    rule_type: str,
+    tiers_count: int,
+    title: str,
+  },
+  goal: {
+    amount_cents: int,
+    completed_percentage: int,
+    created_at: date,
+    description: str,
+    reached_at: date,
+    title: str,
+  },
+  member: {
+    campaign_lifetime_support_cents: int,
+    currently_entitled_amount_cents: int,
+    email: str,
+    full_name: str,
+    is_follower: bool,
+    is_free_trial: bool,
+    is_gifted: bool,
+    last_charge_date: date,
+    last_charge_status: str,
+    lifetime_support_cents: int,
+    next_charge_date: date,
+    note: str,
+    patron_status: str,
+    pledge_cadence: int,
+    pledge_relationship_start: date,
+    will_pay_amount_cents: int,
+  },
+  address: {
+    addressee: str,
+    city: str,
+    country: str,
+    created_at: date,
+    line_1: str,
+    line_2: str,
+    phone_number: str,
+    postal_code: str,
+    state: str,
+  },
+  'pledge-event': {
+    amount_cents: int,
+    currency_code: str,
+    // Without a date a pledge event says nothing: the one attribute we cannot do without.
+    date: z
+      .string()
+      .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date-time')
+      .transform((value) => new Date(value)),
+    payment_status: str,
+    pledge_payment_status: str,
+    tier_id: str,
+    tier_title: str,
+    type: str,
+  },
+  post: {
+    app_id: int,
+    app_status: str,
+    content: str,
+    embed_data: obj,
+    embed_url: str,
+    is_paid: bool,
+    is_public: bool,
+    published_at: date,
+    tiers: z.array(z.union([z.string(), z.number().transform(String)])).nullish(),
+    title: str,
+    url: str,
+  },
+  webhook: {
+    last_attempted_at: date,
+    num_consecutive_times_failed: int,
+    paused: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
+      .nullish(),
+    secret: str,
+    triggers: strings,
+    uri: str,
+  },
+} as const;
+
+export type ResourceType = keyof typeof attributeShapes;
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+type Attributes<T extends ResourceType> = {
+  [K in keyof (typeof attributeShapes)[T] as CamelCase<K & string>]?: z.output<
+    (typeof attributeShapes)[T][K]
+  >;
+};
+
+type Base<T extends ResourceType> = { id: string } & Attributes<T>;
+
+/** Relationships are set only when Patreon sent them (i.e. when they were `include`d). */
+export type User = Base<'user'> & { campaign?: Campaign | null; memberships?: Member[] };
+export type Campaign = Base<'campaign'> & {
+  creator?: User | null;
+  tiers?: Tier[];
+  benefits?: Benefit[];
+  goals?: Goal[];
+};
+export type Tier = Base<'tier'> & { campaign?: Campaign | null; benefits?: Benefit[] };
+export type Benefit = Base<'benefit'> & { campaign?: Campaign | null; tiers?: Tier[] };
+export type Goal = Base<'goal'> & { campaign?: Campaign | null };
+export type Address = Base<'address'>;
+export type PledgeEvent = Base<'pledge-event'> & {
+  campaign?: Campaign | null;
+  patron?: User | null;
+  tier?: Tier | null;
+};
+export type Member = Base<'member'> & {
+  user?: User | null;
+  campaign?: Campaign | null;
+  address?: Address | null;
+  currentlyEntitledTiers?: Tier[];
+  pledgeHistory?: PledgeEvent[];
+};
+export type Post = Base<'post'> & { user?: User | null; campaign?: Campaign | null };
+export type Webhook = Base<'webhook'> & { campaign?: Campaign | null };
+
+export type ResourceOf = {
+  user: User;
+  campaign: Campaign;
+  tier: Tier;
+  benefit: Benefit;
+  goal: Goal;
+  member: Member;
+  address: Address;
+  'pledge-event': PledgeEvent;
+  post: Post;
+  webhook: Webhook;
+};
+
+/** Relationship names (Patreon's) and their decoded property names. */
+export const relationshipNames: Record<string, string> = {
+  currently_entitled_tiers: 'currentlyEntitledTiers',
+  pledge_history: 'pledgeHistory',
+};
+
+export const camelCase = (name: string): string =>
+  relationshipNames[name] ?? name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
