@@ -1,9 +1,9 @@
 /**
  * Waits before sending instead of collecting 429s. Patreon limits each client to 100 requests per
  * 2 s and each token to 100 per minute (patreon-api.md §6); the governor keeps a sliding window
- * of send times per client and per token, so no window of that length ever holds more than the
- * budget (a fraction of the limit, to absorb clock and network skew). Waiters are served by
- * priority, then in arrival order; one whose token window is full does not hold up others.
+ * per client and per token, so no window of that length ever holds more than the budget (a
+ * fraction of the limit, as a margin). Waiters are served by priority, then in arrival order;
+ * one whose token window is full does not hold up others.
  *
  * Several instances: the windows live in this process. Sharing them through Postgres (one row per
  * window key, reserved with an atomic update) plugs in behind `reserve`; see the sync issue.
@@ -33,7 +33,7 @@ type Waiter = {
   seq: number;
   enqueuedAt: number;
   priority: Priority;
-  resolve: () => void;
+  resolve: (release: () => void) => void;
   reject: (error: unknown) => void;
 };
 
@@ -43,36 +43,53 @@ export class GovernorClosedError extends Error {
   readonly code = 'GOVERNOR_CLOSED';
 }
 
+/**
+ * Per key: requests in flight, and completion times of the finished ones. A request counts from
+ * the moment it is sent until one window after its response arrived: Patreon saw it somewhere in
+ * between, so our window always covers Patreon's, however late a request reached it.
+ */
+type Window = { inFlight: number; finished: number[] };
+
 export function createRateGovernor(options: GovernorOptions) {
   const now = options.now ?? Date.now;
   const budget = (limit: Limit) => Math.max(1, Math.floor(limit.requests * options.headroom));
   const clientBudget = budget(options.client);
   const tokenBudget = budget(options.token);
-  const sent = new Map<string, number[]>();
+  const windows = new Map<string, Window>();
   const pausedUntil = new Map<string, number>();
   let waiters: Waiter[] = [];
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  /** Milliseconds until `key` may send once more (0 = now). */
+  /** Milliseconds until `key` may send once more: 0 now, Infinity when only a completion frees a slot. */
   function delay(key: string, limit: number, windowMs: number, at: number): number {
-    const times = sent.get(key);
-    let wait = Math.max(0, (pausedUntil.get(key) ?? 0) - at);
-    if (times) {
-      while (times.length > 0 && (times[0] as number) <= at - windowMs) times.shift();
-      if (times.length === 0 && wait === 0) sent.delete(key);
-      if (times.length >= limit) {
-        wait = Math.max(wait, (times[times.length - limit] as number) + windowMs - at);
-      }
-    }
-    return wait;
+    const paused = Math.max(0, (pausedUntil.get(key) ?? 0) - at);
+    if (paused === 0) pausedUntil.delete(key);
+    const window = windows.get(key);
+    if (!window) return paused;
+    const { finished } = window;
+    while (finished.length > 0 && (finished[0] as number) <= at - windowMs) finished.shift();
+    if (finished.length === 0 && window.inFlight === 0) windows.delete(key);
+    const used = window.inFlight + finished.length;
+    if (used < limit) return paused;
+    const mustExpire = used - limit + 1;
+    if (mustExpire > finished.length) return Number.POSITIVE_INFINITY;
+    return Math.max(paused, (finished[mustExpire - 1] as number) + windowMs - at);
   }
 
-  function record(key: string, at: number) {
-    const times = sent.get(key);
-    if (times) times.push(at);
-    else sent.set(key, [at]);
+  function windowOf(key: string): Window {
+    let window = windows.get(key);
+    if (!window) {
+      window = { inFlight: 0, finished: [] };
+      windows.set(key, window);
+    }
+    return window;
+  }
+
+  function schedule(ms: number) {
+    if (timer) clearTimeout(timer);
+    timer = Number.isFinite(ms) ? setTimeout(pump, Math.max(1, Math.ceil(ms))) : undefined;
   }
 
   function pump() {
@@ -81,9 +98,8 @@ export function createRateGovernor(options: GovernorOptions) {
     let nextIn = Number.POSITIVE_INFINITY;
     const remaining: Waiter[] = [];
     for (const waiter of waiters) {
-      const clientWait = delay(CLIENT, clientBudget, options.client.windowMs, at);
       const wait = Math.max(
-        clientWait,
+        delay(CLIENT, clientBudget, options.client.windowMs, at),
         delay(waiter.tokenKey, tokenBudget, options.token.windowMs, at),
       );
       if (wait > 0) {
@@ -91,22 +107,38 @@ export function createRateGovernor(options: GovernorOptions) {
         remaining.push(waiter);
         continue;
       }
-      record(CLIENT, at);
-      record(waiter.tokenKey, at);
+      windowOf(CLIENT).inFlight++;
+      windowOf(waiter.tokenKey).inFlight++;
       options.onWait?.({ priority: waiter.priority, waitedMs: at - waiter.enqueuedAt });
-      waiter.resolve();
+      waiter.resolve(release(waiter.tokenKey));
     }
     waiters = remaining;
-    if (waiters.length > 0 && Number.isFinite(nextIn)) {
-      timer = setTimeout(pump, Math.max(1, Math.ceil(nextIn)));
-    }
+    if (waiters.length > 0) schedule(nextIn);
+  }
+
+  function release(tokenKey: string) {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const at = now();
+      for (const key of [CLIENT, tokenKey]) {
+        const window = windowOf(key);
+        window.inFlight--;
+        window.finished.push(at);
+      }
+      if (waiters.length > 0) pump();
+    };
   }
 
   return {
-    /** Resolves when a request for this token may be sent; the send is counted at that moment. */
-    acquire(tokenKey: string, priority: Priority = 'background'): Promise<void> {
+    /**
+     * Resolves when a request for this token may be sent. Call the returned function when its
+     * response has arrived (or it failed): the request keeps its slot until then.
+     */
+    acquire(tokenKey: string, priority: Priority = 'background'): Promise<() => void> {
       if (closed) return Promise.reject(new GovernorClosedError('the rate governor is closed'));
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<() => void>((resolve, reject) => {
         const waiter: Waiter = {
           tokenKey,
           priority,
@@ -120,7 +152,6 @@ export function createRateGovernor(options: GovernorOptions) {
         const index = waiters.findIndex((other) => other.rank > waiter.rank);
         if (index === -1) waiters.push(waiter);
         else waiters.splice(index, 0, waiter);
-        if (timer) clearTimeout(timer);
         pump();
       });
     },
@@ -130,9 +161,9 @@ export function createRateGovernor(options: GovernorOptions) {
      * client window (we cannot tell which of the two limits Patreon applied).
      */
     pause(tokenKey: string, ms: number) {
-      const until = now() + ms;
-      pausedUntil.set(tokenKey, Math.max(pausedUntil.get(tokenKey) ?? 0, until));
-      const clientUntil = now() + Math.min(ms, options.client.windowMs);
+      const at = now();
+      pausedUntil.set(tokenKey, Math.max(pausedUntil.get(tokenKey) ?? 0, at + ms));
+      const clientUntil = at + Math.min(ms, options.client.windowMs);
       pausedUntil.set(CLIENT, Math.max(pausedUntil.get(CLIENT) ?? 0, clientUntil));
     },
 
@@ -143,8 +174,9 @@ export function createRateGovernor(options: GovernorOptions) {
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const waiter of waiters)
+      for (const waiter of waiters) {
         waiter.reject(new GovernorClosedError('the rate governor is closed'));
+      }
       waiters = [];
     },
   };

@@ -97,7 +97,7 @@ export function createTransport(options: TransportOptions) {
     let failures = 0;
     let throttled = 0;
     for (let attempt = 1; ; attempt++) {
-      await options.governor.acquire(call.tokenKey, call.priority);
+      const release = await options.governor.acquire(call.tokenKey, call.priority);
       const started = performance.now();
       let status: number | 'error' = 'error';
       try {
@@ -108,7 +108,7 @@ export function createTransport(options: TransportOptions) {
           body: call.body,
         });
         status = response.statusCode;
-        const text = await response.body.text();
+        const text = await response.body.text().finally(release);
         const body = parseBody(text, response.headers['content-type']);
         if (status === 429) {
           const waitMs =
@@ -134,6 +134,7 @@ export function createTransport(options: TransportOptions) {
         }
         return { status, headers: response.headers, body };
       } catch (error) {
+        release();
         if (error instanceof PatreonError) throw error;
         const code = (error as { code?: string }).code ?? 'UNKNOWN';
         if (RETRYABLE_ERRORS.has(code) && call.idempotent && ++failures < attempts) {
