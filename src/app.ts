@@ -15,6 +15,7 @@ import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
+import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
 
 export type BuildAppOptions = {
@@ -62,6 +63,7 @@ export async function buildApp({
   await app.register(gracefulClose);
   await app.register(databasePlugin, { config, database });
   await app.register(openapi, { config });
+  await app.register(patreonPlugin, { config });
 
   await app.register(healthRoutes);
   if (config.patreon.mode === 'sandbox') {
