@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { validate } from '@readme/openapi-parser';
-import { chromium } from 'playwright-core';
 import t from 'tap';
 import { parse } from 'yaml';
+import { launchBrowser } from '../fixtures/browser.js';
 import { build } from '../helper.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 t.test(
   'openapi.yaml is a valid OpenAPI 3.1 document and matches what the app serves',
@@ -44,19 +42,7 @@ t.test('/docs renders the API reference from local assets', async (t) => {
   t.equal(page.statusCode, 200);
   t.notMatch(page.body, /https?:\/\/(?!127\.0\.0\.1)[^"']*\.(js|css)/, 'no CDN assets');
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
   const tab = await browser.newPage();
   const external: string[] = [];
   tab.on('request', (request) => {

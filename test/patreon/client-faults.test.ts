@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { createPatreonClient, type PatreonClientOptions } from '../../src/patreon/client.js';
 import { isPatreonError, type PatreonError } from '../../src/patreon/errors.js';
-import { startSandbox } from '../sandbox/fixtures/start-sandbox.js';
+import { startSandbox } from '../fixtures/sandbox.js';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { isPatreonError } from '../../src/patreon/errors.js';
 import type { Member } from '../../src/patreon/resources.js';
-import { REDIRECT_URI, startSandbox } from '../sandbox/fixtures/start-sandbox.js';
+import { REDIRECT_URI, startSandbox } from '../fixtures/sandbox.js';
 
 const ALL_SCOPES =
   'identity identity[email] identity.memberships campaigns campaigns.members campaigns.members[email] campaigns.members.address campaigns.posts w:campaigns.webhook';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startSandbox } from './fixtures/start-sandbox.js';
+import { startSandbox } from '../fixtures/sandbox.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const NUMERIC = /^\d+$/;

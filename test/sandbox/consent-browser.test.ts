@@ -1,17 +1,7 @@
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
 import t from 'tap';
-import { startSandbox } from './fixtures/start-sandbox.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
+import { launchBrowser } from '../fixtures/browser.js';
+import { startSandbox } from '../fixtures/sandbox.js';
 
 t.test('a real browser completes the consent page with Allow and with Deny', async (t) => {
   // The OAuth client's callback: a plain page, so the browser lands somewhere real.
@@ -24,11 +14,7 @@ t.test('a real browser completes the consent page with Allow and with Deny', asy
   const redirectUri = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/oauth/callback`;
 
   const sandbox = await startSandbox(t, { members: 30, redirectUris: [redirectUri] });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
   const page = await browser.newPage();
   const authorize = (state: string) =>
     `${sandbox.base}/oauth2/authorize?${new URLSearchParams({

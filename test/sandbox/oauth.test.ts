@@ -1,5 +1,5 @@
 import t from 'tap';
-import { REDIRECT_URI, startSandbox } from './fixtures/start-sandbox.js';
+import { REDIRECT_URI, startSandbox } from '../fixtures/sandbox.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 

@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import t from 'tap';
-import { startSandbox } from './fixtures/start-sandbox.js';
+import { startSandbox } from '../fixtures/sandbox.js';
 
 const CAMPAIGNS = '/api/oauth2/v2/campaigns';
 

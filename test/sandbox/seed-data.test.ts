@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startSandbox } from './fixtures/start-sandbox.js';
+import { startSandbox } from '../fixtures/sandbox.js';
 
 const MEMBERS = '/api/oauth2/v2/campaigns/1234560/members';
 const ALL_FIELDS =

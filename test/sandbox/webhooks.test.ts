@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
-import { startSandbox } from './fixtures/start-sandbox.js';
-import type { Received } from './fixtures/webhook-receiver.js';
-import { startReceiver } from './fixtures/webhook-receiver.js';
+import { startSandbox } from '../fixtures/sandbox.js';
+import type { Received } from '../fixtures/webhook-receiver.js';
+import { startReceiver } from '../fixtures/webhook-receiver.js';
 
 const ALL_TRIGGERS = [
   'members:create',
