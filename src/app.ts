@@ -6,6 +6,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config/config.js';
+import { oauthRoutes } from './connections/oauth-routes.js';
+import { connectionsPlugin } from './connections/plugin.js';
 import { connectionRoutes } from './connections/routes.js';
 import type { Database } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
@@ -64,8 +66,10 @@ export async function buildApp({
   await app.register(databasePlugin, { config, database });
   await app.register(openapi, { config });
   await app.register(patreonPlugin, { config });
+  await app.register(connectionsPlugin, { config });
 
   await app.register(healthRoutes);
+  await app.register(oauthRoutes);
   if (config.patreon.mode === 'sandbox') {
     // Sandbox mode: a built-in Patreon at /sandbox, with our callback registered, so the whole
     // flow works with no credentials. Its routes are hidden from our API document.

@@ -24,6 +24,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
     LOG_LEVEL: 'silent',
     API_KEYS: `${TEST_API_KEY},${SECOND_API_KEY}`,
+    TOKEN_KEYS: `test:${Buffer.alloc(32, 7).toString('base64')}`,
     DATA_DIR: path.join(os.tmpdir(), 'patreon-gateway-test-data'),
     ...env,
   });

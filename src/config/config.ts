@@ -29,6 +29,12 @@ export type Config = Readonly<{
     baseUrl: string;
   }>;
   tokenKeys: readonly TokenKey[];
+  oauth: Readonly<{
+    /** Allowed `returnTo` prefixes; empty in sandbox mode means loopback URLs only. */
+    returnToAllowlist: readonly string[];
+    stateTtlSeconds: number;
+    refreshMarginSeconds: number;
+  }>;
 }>;
 
 export class ConfigError extends Error {
@@ -94,6 +100,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redirectUri: e.PATREON_REDIRECT_URI ?? `${publicUrl}/oauth/patreon/callback`,
     },
     tokenKeys,
+    oauth: {
+      returnToAllowlist: e.RETURN_TO_ALLOWLIST,
+      stateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
+      refreshMarginSeconds: e.TOKEN_REFRESH_MARGIN_SECONDS,
+    },
   });
 }
 
@@ -118,6 +129,15 @@ function checkCredentials(
   if (splitList(env.TOKEN_KEYS).length === 0) {
     problems.push('TOKEN_KEYS: required when Patreon credentials are set');
   }
+  const allowlist = splitList(env.RETURN_TO_ALLOWLIST);
+  if (allowlist.length === 0) {
+    problems.push('RETURN_TO_ALLOWLIST: required when Patreon credentials are set');
+  }
+  allowlist.forEach((entry, index) => {
+    if (!/^https?:\/\//.test(entry) || !URL.canParse(entry)) {
+      problems.push(`RETURN_TO_ALLOWLIST[${index}]: must be an absolute http(s) URL prefix`);
+    }
+  });
   return 'live';
 }
 

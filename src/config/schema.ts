@@ -101,6 +101,17 @@ export const envSchema = z.object({
   TOKEN_KEYS: list.describe(
     'Keys that encrypt Patreon tokens and secrets at rest (AES-256-GCM), as comma-separated `keyId:base64Key` pairs of 32-byte keys. The first encrypts; all decrypt (rotation). Required with Patreon credentials; generated into `DATA_DIR` in sandbox mode.',
   ),
+  RETURN_TO_ALLOWLIST: list.describe(
+    'Comma-separated URL prefixes (origin plus path prefix) the OAuth flow may send users back to, e.g. `https://app.example.com/settings/`. Required with Patreon credentials; in sandbox mode, when unset, any http(s) URL on localhost / 127.0.0.1 is allowed.',
+  ),
+  OAUTH_STATE_TTL_SECONDS: positiveInt(3600)
+    .default(600)
+    .describe('How long an authorize link (and its OAuth state) stays valid.'),
+  TOKEN_REFRESH_MARGIN_SECONDS: positiveInt(60 * 86_400)
+    .default(15 * 86_400)
+    .describe(
+      'Refresh a Patreon access token when it has less than this left. Patreon grants 31 days; tokens have been seen to fail after ~20, so the default refreshes after ~16.',
+    ),
   BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body accepted, in bytes (413 beyond).'),

@@ -1,11 +1,34 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
-import { connectionParams, connectionView, listConnectionsQuery } from './schemas.js';
-import { createConnectionsService } from './service.js';
+import {
+  authorizeRequest,
+  authorizeResponse,
+  connectionParams,
+  connectionView,
+  disconnectQuery,
+  listConnectionsQuery,
+} from './schemas.js';
 
 export const connectionRoutes: FastifyPluginAsyncZod = async (app) => {
-  const connections = createConnectionsService({ db: app.database.db });
+  const { service, flow } = app.connections;
+
+  app.post(
+    '/connections/authorize',
+    {
+      schema: {
+        operationId: 'authorizeConnection',
+        tags: ['connections'],
+        summary: 'Start connecting a user’s Patreon account',
+        description:
+          'Returns a one-time `authorizeUrl` to open in the user’s browser. After Patreon’s consent page the browser lands on `returnTo?connection=<id>` or `returnTo?error=<code>`. `returnTo` must match `RETURN_TO_ALLOWLIST`. Default scopes: creator `identity identity[email] campaigns campaigns.members campaigns.members[email] campaigns.posts w:campaigns.webhook`; patron `identity identity[email] identity.memberships`.',
+        body: authorizeRequest,
+        response: { 201: authorizeResponse, ...problemResponses(400, 401, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await flow.authorize(request.body)),
+  );
 
   app.get(
     '/connections',
@@ -19,7 +42,7 @@ export const connectionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: pageOf(connectionView), ...problemResponses(400, 401, 500) },
       },
     },
-    async (request) => connections.list(request.query),
+    async (request) => service.list(request.query),
   );
 
   app.get(
@@ -33,6 +56,45 @@ export const connectionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: connectionView, ...problemResponses(400, 401, 404, 500) },
       },
     },
-    async (request) => connections.get(request.params.id),
+    async (request) => service.get(request.params.id),
+  );
+
+  app.post(
+    '/connections/:id/refresh',
+    {
+      schema: {
+        operationId: 'refreshConnection',
+        tags: ['connections'],
+        summary: 'Refresh the connection’s Patreon token now',
+        description:
+          'Tokens are refreshed automatically before they expire; this forces it. `409 CONNECTION_REVOKED` when Patreon no longer honours the grant; `503 CONNECTION_REFRESH_FAILED` while Patreon fails (retried with back-off).',
+        params: connectionParams,
+        response: { 200: connectionView, ...problemResponses(400, 401, 404, 409, 500, 503) },
+      },
+    },
+    async (request) => service.refresh(request.params.id),
+  );
+
+  app.delete(
+    '/connections/:id',
+    {
+      schema: {
+        operationId: 'disconnectConnection',
+        tags: ['connections'],
+        summary: 'Disconnect',
+        description:
+          'Forgets the tokens, deletes the Patreon webhooks we registered for a creator and cancels its sync jobs. With `purge=true`, also deletes the data synced through it. Idempotent.',
+        params: connectionParams,
+        querystring: disconnectQuery,
+        response: {
+          204: z.null().describe('Disconnected.'),
+          ...problemResponses(400, 401, 404, 500),
+        },
+      },
+    },
+    async (request, reply) => {
+      await service.disconnect(request.params.id, request.query.purge);
+      return reply.code(204).send(null);
+    },
   );
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { connectionRoles, connectionStatuses } from '../db/schema/index.js';
 import { pageQuery } from '../http/pagination.js';
+import { patreonScopes } from '../patreon/oauth.js';
 
 export const connectionRole = z
   .enum(connectionRoles)
@@ -61,3 +62,46 @@ export const listConnectionsQuery = pageQuery.extend({
 export type ListConnectionsQuery = z.infer<typeof listConnectionsQuery>;
 
 export const connectionParams = z.object({ id: z.uuid().describe('Connection id.') });
+
+export const authorizeRequest = z
+  .object({
+    externalUserId: z
+      .string()
+      .min(1)
+      .max(255)
+      .describe('Your id for the user; connections are listed and checked by it.'),
+    role: connectionRole,
+    returnTo: z
+      .string()
+      .max(2000)
+      .describe('Where the browser goes afterwards; must match RETURN_TO_ALLOWLIST.'),
+    scopes: z
+      .array(z.enum(patreonScopes))
+      .max(20)
+      .optional()
+      .describe('Extra Patreon scopes on top of the role’s defaults.'),
+  })
+  .meta({
+    id: 'AuthorizeRequest',
+    example: {
+      externalUserId: 'user_42',
+      role: 'patron',
+      returnTo: 'https://app.example.com/settings/patreon',
+    },
+  });
+
+export const authorizeResponse = z
+  .object({
+    authorizeUrl: z.string().describe('Open in the user’s browser. Single use.'),
+    expiresAt: z.iso.datetime(),
+    scopes: z.array(z.string()).describe('Scopes that will be requested from Patreon.'),
+  })
+  .meta({ id: 'AuthorizeResponse' });
+
+export const disconnectQuery = z.object({
+  purge: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('Also delete the data synced through this connection.'),
+});

@@ -1,16 +1,33 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { defineError } from '../http/errors.js';
+import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
 import { decodeCursor, toPage } from '../http/pagination.js';
-import { type ConnectionRow, findConnection, listConnections } from './repository.js';
+import type { PatreonClient } from '../patreon/client.js';
+import { ConnectionNotFoundError } from './errors.js';
+import {
+  type ConnectionRow,
+  findConnection,
+  listConnections,
+  updateConnection,
+} from './repository.js';
 import type { ConnectionView, ListConnectionsQuery } from './schemas.js';
+import type { TokenVault } from './token-vault.js';
 
-export const ConnectionNotFoundError = defineError(
-  'CONNECTION_NOT_FOUND',
-  404,
-  'Connection not found',
-);
+export function createConnectionsService(deps: {
+  db: Db;
+  vault: TokenVault;
+  patreon: PatreonClient;
+  log: FastifyBaseLogger;
+}) {
+  const { db } = deps;
 
-export function createConnectionsService({ db }: { db: Db }) {
+  async function get(id: string): Promise<ConnectionView> {
+    const row = await findConnection(db, id);
+    if (!row) throw new ConnectionNotFoundError(`No connection ${id}.`);
+    return toView(row);
+  }
+
   return {
     async list(query: ListConnectionsQuery) {
       const { limit, cursor, ...filter } = query;
@@ -19,10 +36,79 @@ export function createConnectionsService({ db }: { db: Db }) {
       return toPage(rows, limit, (row) => [row.createdAtKey, row.connection.id], toView);
     },
 
-    async get(id: string): Promise<ConnectionView> {
+    get,
+
+    /** Refreshes now (even if the token is fresh) and returns the updated connection. */
+    async refresh(id: string): Promise<ConnectionView> {
+      await get(id);
+      await deps.vault.refresh(id, { force: true });
+      return get(id);
+    },
+
+    /**
+     * Disconnects: deletes our Patreon webhooks (creators), cancels pending sync jobs and forgets
+     * the tokens. With `purge`, also deletes the data synced through this connection.
+     */
+    async disconnect(id: string, purge: boolean): Promise<void> {
       const row = await findConnection(db, id);
       if (!row) throw new ConnectionNotFoundError(`No connection ${id}.`);
-      return toView(row);
+      const { connection } = row;
+      if (connection.role === 'creator' && connection.status !== 'disconnected') {
+        const webhooks = await db
+          .select({ id: patreonWebhooks.id, patreonId: patreonWebhooks.patreonWebhookId })
+          .from(patreonWebhooks)
+          .where(and(eq(patreonWebhooks.connectionId, id), isNull(patreonWebhooks.deletedAt)));
+        for (const webhook of webhooks) {
+          if (!webhook.patreonId) continue;
+          // Best effort: a revoked token cannot delete; Patreon pauses webhooks that fail anyway.
+          await deps.vault
+            .withAccessToken(id, (credentials) =>
+              deps.patreon.deleteWebhook(credentials, webhook.patreonId as string),
+            )
+            .catch((error: unknown) => {
+              deps.log.warn({ err: error, connectionId: id }, 'could not delete a Patreon webhook');
+            });
+        }
+        if (webhooks.length > 0) {
+          await db
+            .update(patreonWebhooks)
+            .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+            .where(
+              inArray(
+                patreonWebhooks.id,
+                webhooks.map((w) => w.id),
+              ),
+            );
+        }
+      }
+      await db.transaction(async (tx) => {
+        await tx
+          .update(syncJobs)
+          .set({ status: 'cancelled', finishedAt: sql`now()`, updatedAt: sql`now()` })
+          .where(
+            and(
+              eq(syncJobs.connectionId, id),
+              inArray(syncJobs.status, ['queued', 'running', 'waiting']),
+            ),
+          );
+        await updateConnection(tx, id, {
+          status: 'disconnected',
+          accessTokenCiphertext: null,
+          refreshTokenCiphertext: null,
+          disconnectedAt: connection.disconnectedAt ?? new Date(),
+        });
+        if (!purge) return;
+        if (connection.role === 'creator') {
+          await tx.delete(campaigns).where(eq(campaigns.connectionId, id));
+        } else {
+          await tx
+            .delete(members)
+            .where(
+              and(eq(members.userId, connection.patreonUserId), eq(members.lastSource, 'identity')),
+            );
+        }
+      });
+      deps.log.info({ connectionId: id, purge }, 'connection disconnected');
     },
   };
 }

@@ -28,6 +28,11 @@ export const openapi = fp(
         servers: [{ url: config.server.publicUrl }],
         tags: [
           { name: 'connections', description: 'Patreon accounts connected by your users.' },
+          {
+            name: 'oauth',
+            description:
+              'Browser steps of connecting an account (no API key: single-use ticket and state).',
+          },
           { name: 'operations', description: 'Health and readiness probes.' },
         ],
         // Every operation needs the API key unless it says otherwise (the health probes).

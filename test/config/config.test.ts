@@ -42,6 +42,7 @@ t.test('live mode: credentials, keys and derived URLs', async (t) => {
     API_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(40)}`,
     TOKEN_KEYS: `${tokenKey('k2')},${tokenKey('k1')}`,
     DATABASE_URL: 'postgres://u@db:5432/app',
+    RETURN_TO_ALLOWLIST: 'https://app.example.com/settings/',
   });
   t.equal(config.patreon.mode, 'live');
   t.equal(config.patreon.baseUrl, 'https://www.patreon.com');
@@ -97,11 +98,12 @@ t.test('rules across variables are reported together with single-variable proble
   ]);
 });
 
-t.test('live mode requires API and token keys', async (t) => {
+t.test('live mode requires API keys, token keys and a returnTo allow-list', async (t) => {
   const problems = problemsOf({ PATREON_CLIENT_ID: 'id', PATREON_CLIENT_SECRET: 'secret' });
   t.same(problems, [
     'API_KEYS: required when Patreon credentials are set',
     'TOKEN_KEYS: required when Patreon credentials are set',
+    'RETURN_TO_ALLOWLIST: required when Patreon credentials are set',
   ]);
 });
 

@@ -56,7 +56,8 @@ export const oauthStates = pgTable(
   {
     id: primaryUuid(),
     ticketHash: text('ticket_hash').notNull().unique(),
-    stateHash: text('state_hash').notNull().unique(),
+    /** Set when the browser redeems the ticket at /oauth/patreon/start. */
+    stateHash: text('state_hash').unique(),
     externalUserId: text('external_user_id').notNull(),
     role: text('role').$type<ConnectionRole>().notNull(),
     scopes: text('scopes').array().notNull(),

@@ -66,8 +66,8 @@ export const members = pgTable(
     isFollower: boolean('is_follower'),
     /** Only stored when `campaigns.members.address` was granted. */
     address: jsonb('address').$type<PostalAddress>(),
-    /** Which source last wrote the row, for drift reports. */
-    lastSource: text('last_source').$type<'sync' | 'webhook'>(),
+    /** Which source last wrote the row: a creator sync, a webhook, or a patron's own identity. */
+    lastSource: text('last_source').$type<'sync' | 'webhook' | 'identity'>(),
     ...syncTimes(),
   },
   (t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE "oauth_states" ALTER COLUMN "state_hash" DROP NOT NULL;

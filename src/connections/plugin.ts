@@ -1,0 +1,60 @@
+import { hkdfSync } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config/config.js';
+import { createTokenCipher } from '../crypto/token-cipher.js';
+import { createOAuthFlow, type OAuthFlow } from './oauth-flow.js';
+import { type ConnectionsService, createConnectionsService } from './service.js';
+import { createTokenVault, type TokenVault } from './token-vault.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    connections: {
+      config: Config;
+      service: ConnectionsService;
+      vault: TokenVault;
+      flow: OAuthFlow;
+    };
+  }
+}
+
+/**
+ * Connections and their tokens: the token cipher, the vault, the OAuth flow and the service,
+ * shared with the routes (and, later, with sync and webhooks).
+ */
+export const connectionsPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    // Cookie signing keys are derived from the token keys (HKDF), so they rotate with them.
+    await app.register(cookie, {
+      secret: config.tokenKeys.map((key) =>
+        Buffer.from(hkdfSync('sha256', key.key, '', 'patreon-gateway oauth cookie', 32)).toString(
+          'hex',
+        ),
+      ),
+    });
+    const db = app.database.db;
+    const cipher = createTokenCipher(config.tokenKeys);
+    const vault = createTokenVault({
+      db,
+      cipher,
+      patreon: app.patreon,
+      refreshMarginMs: config.oauth.refreshMarginSeconds * 1000,
+      log: app.log,
+    });
+    const flow = createOAuthFlow({
+      db,
+      config,
+      patreon: app.patreon,
+      vault,
+      log: app.log,
+      onCreatorConnected: async (connectionId) => {
+        // The sync and webhook registration hook in here (issues 7 and 8).
+        app.log.info({ connectionId }, 'creator connected');
+      },
+    });
+    const service = createConnectionsService({ db, vault, patreon: app.patreon, log: app.log });
+    app.decorate('connections', { config, service, vault, flow });
+  },
+  { name: 'connections', dependencies: ['database', 'patreon'] },
+);
