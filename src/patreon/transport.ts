@@ -69,6 +69,12 @@ export function retryAfterMs(headers: Record<string, unknown>, body: unknown): n
   return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : undefined;
 }
 
+/** A 429 that names no wait: 1 s, 2 s, 4 s … plus up to half again, so callers spread out. */
+const throttleBackoff = (attempt: number) => {
+  const base = Math.min(60_000, 1_000 * 2 ** (attempt - 1));
+  return Math.round(base + Math.random() * base * 0.5);
+};
+
 /** Full jitter: a random wait up to the exponential ceiling (AWS architecture blog's advice). */
 const backoff = (attempt: number, baseMs: number, maxMs: number) =>
   Math.round(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
@@ -111,8 +117,7 @@ export function createTransport(options: TransportOptions) {
         const text = await response.body.text().finally(release);
         const body = parseBody(text, response.headers['content-type']);
         if (status === 429) {
-          const waitMs =
-            retryAfterMs(response.headers, body) ?? backoff(throttled + 3, baseDelayMs, 60_000);
+          const waitMs = retryAfterMs(response.headers, body) ?? throttleBackoff(throttled + 1);
           // A 429 was not processed, so any method may be retried after waiting.
           if (++throttled > rateLimitRetries) {
             throw new PatreonError(
