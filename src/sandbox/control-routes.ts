@@ -87,6 +87,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   app.delete<Params>('/posts/:id', async (request) => mutations.deletePost(request.params.id));
 
   app.get('/tokens', async () => state.world.tokens.lineages().map(describe));
+  app.get('/tokens/issued', async () => ({ tokens: state.world.tokens.issued() }));
   app.post<TokenParams>('/tokens/:token/expire', async (request) => {
     const lineage = state.world.tokens.expire(request.params.token);
     if (!lineage) throw apiErrors.notFound('No such token or connection.');

@@ -50,6 +50,8 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
   const codes = new Map<string, AuthorizationCode>();
   const pending = new Map<string, PendingAuthorization>();
   const currentPair = new Map<string, TokenResponse>();
+  /** Every token string ever handed out, so tests can prove none of them leaks anywhere. */
+  const issuedTokens: string[] = [];
   let lineageCounter = 0;
 
   function issue(lineage: Lineage): TokenResponse {
@@ -64,6 +66,7 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
       version: '0.0.1',
     };
     access.set(pair.access_token, { lineageId: lineage.id, expiresAt: clock() + ttl * 1000 });
+    issuedTokens.push(pair.access_token, pair.refresh_token);
     refresh.set(pair.refresh_token, lineage.id);
     currentPair.set(lineage.id, pair);
     return pair;
@@ -97,6 +100,10 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
   }
 
   return {
+    issued(): readonly string[] {
+      return issuedTokens;
+    },
+
     startAuthorization(request: Omit<PendingAuthorization, 'expiresAt'>): string {
       const id = opaque(12);
       pending.set(id, { ...request, expiresAt: clock() + CODE_TTL_MS });
