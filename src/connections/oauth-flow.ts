@@ -10,6 +10,7 @@ import { ReturnToNotAllowedError } from './errors.js';
 import { storeIdentity } from './identity-store.js';
 import {
   claimState,
+  deleteStaleStates,
   findStateByTicket,
   insertOAuthState,
   linkStateToConnection,
@@ -102,6 +103,8 @@ export function createOAuthFlow(deps: {
           'returnTo must start with one of the configured RETURN_TO_ALLOWLIST prefixes.',
         );
       }
+      // Housekeeping where states are made: long-expired ones explain nothing any more.
+      await deleteStaleStates(db);
       const ticket = secret();
       const expiresAt = new Date(Date.now() + config.oauth.stateTtlSeconds * 1000);
       const scopes = [...new Set([...defaultScopes[input.role], ...(input.scopes ?? [])])];

@@ -8,7 +8,10 @@ const STATE_COOKIE = 'pgw_oauth_state';
 const COOKIE_PATH = '/oauth/patreon';
 
 const redirect = z.null().describe('Redirect (302); see the description for where.');
-const page = z.string().describe('A plain HTML page explaining the problem.');
+const page = {
+  description: 'A plain HTML page explaining the problem (no trustworthy returnTo).',
+  content: { 'text/html': { schema: z.string() } },
+};
 
 /** The two browser-facing steps of connecting an account. No API key: the ticket and state are the credentials. */
 export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {

@@ -24,9 +24,7 @@ import type {
  * Decoded Patreon resources → our rows. An attribute Patreon did not send stays out of the row
  * (undefined), so an upsert never blanks a column it was not told about; `null` is kept as null.
  */
-type Row<T> = T;
-
-export function userRow(user: User): Row<typeof patreonUsers.$inferInsert> {
+export function userRow(user: User): typeof patreonUsers.$inferInsert {
   return {
     id: user.id,
     email: user.email,
@@ -44,7 +42,7 @@ export function userRow(user: User): Row<typeof patreonUsers.$inferInsert> {
   };
 }
 
-export function campaignRow(campaign: Campaign): Row<typeof campaigns.$inferInsert> {
+export function campaignRow(campaign: Campaign): typeof campaigns.$inferInsert {
   return {
     id: campaign.id,
     creatorUserId: campaign.creator?.id,
@@ -66,7 +64,7 @@ export function campaignRow(campaign: Campaign): Row<typeof campaigns.$inferInse
   };
 }
 
-export function tierRow(tier: Tier, campaignId: string): Row<typeof tiers.$inferInsert> {
+export function tierRow(tier: Tier, campaignId: string): typeof tiers.$inferInsert {
   return {
     id: tier.id,
     campaignId,
@@ -89,10 +87,7 @@ export function tierRow(tier: Tier, campaignId: string): Row<typeof tiers.$infer
   };
 }
 
-export function benefitRow(
-  benefit: Benefit,
-  campaignId: string,
-): Row<typeof benefits.$inferInsert> {
+export function benefitRow(benefit: Benefit, campaignId: string): typeof benefits.$inferInsert {
   return {
     id: benefit.id,
     campaignId,
@@ -111,7 +106,7 @@ export function benefitRow(
   };
 }
 
-export function goalRow(goal: Goal, campaignId: string): Row<typeof goals.$inferInsert> {
+export function goalRow(goal: Goal, campaignId: string): typeof goals.$inferInsert {
   return {
     id: goal.id,
     campaignId,
@@ -129,7 +124,7 @@ export function memberRow(
   campaignId: string,
   source: 'sync' | 'webhook' | 'identity',
   currency?: string | null,
-): Row<typeof members.$inferInsert> {
+): typeof members.$inferInsert {
   const address = member.address;
   return {
     id: member.id,
@@ -176,7 +171,7 @@ export function pledgeEventRow(
   campaignId: string,
   memberId: string | undefined,
   patronUserId: string | undefined,
-): Row<typeof pledgeEvents.$inferInsert> {
+): typeof pledgeEvents.$inferInsert {
   return {
     id: event.id,
     campaignId,
@@ -193,7 +188,7 @@ export function pledgeEventRow(
   };
 }
 
-export function postRow(post: Post, campaignId: string): Row<typeof posts.$inferInsert> {
+export function postRow(post: Post, campaignId: string): typeof posts.$inferInsert {
   return {
     id: post.id,
     campaignId,
