@@ -5,6 +5,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { campaignRoutes } from './campaigns/routes.js';
 import type { Config } from './config/config.js';
 import { oauthRoutes } from './connections/oauth-routes.js';
 import { connectionsPlugin } from './connections/plugin.js';
@@ -85,6 +86,7 @@ export async function buildApp({
     async (v1) => {
       requireApiKey(v1, config.apiKeys);
       await v1.register(connectionRoutes);
+      await v1.register(campaignRoutes);
     },
     { prefix: '/v1' },
   );
