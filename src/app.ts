@@ -18,8 +18,11 @@ import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
+import { queuePlugin } from './jobs/queue.js';
 import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
+import { syncPlugin } from './sync/plugin.js';
+import { syncRoutes } from './sync/routes.js';
 
 export type BuildAppOptions = {
   config: Config;
@@ -68,6 +71,8 @@ export async function buildApp({
   await app.register(openapi, { config });
   await app.register(patreonPlugin, { config });
   await app.register(connectionsPlugin, { config });
+  await app.register(queuePlugin, { config });
+  await app.register(syncPlugin, { config });
 
   await app.register(healthRoutes);
   await app.register(oauthRoutes);
@@ -87,6 +92,7 @@ export async function buildApp({
       requireApiKey(v1, config.apiKeys);
       await v1.register(connectionRoutes);
       await v1.register(campaignRoutes);
+      await v1.register(syncRoutes);
     },
     { prefix: '/v1' },
   );

@@ -29,6 +29,13 @@ export type Config = Readonly<{
     baseUrl: string;
   }>;
   tokenKeys: readonly TokenKey[];
+  rateLimits: Readonly<{ clientPer2s: number; tokenPerMinute: number }>;
+  sync: Readonly<{
+    concurrency: number;
+    sliceSeconds: number;
+    expireSeconds: number;
+    reconcileCron: string;
+  }>;
   oauth: Readonly<{
     /** Allowed `returnTo` prefixes; empty in sandbox mode means loopback URLs only. */
     returnToAllowlist: readonly string[];
@@ -100,6 +107,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redirectUri: e.PATREON_REDIRECT_URI ?? `${publicUrl}/oauth/patreon/callback`,
     },
     tokenKeys,
+    rateLimits: { clientPer2s: e.PATREON_CLIENT_RATE, tokenPerMinute: e.PATREON_TOKEN_RATE },
+    sync: {
+      concurrency: e.SYNC_CONCURRENCY,
+      sliceSeconds: e.SYNC_SLICE_SECONDS,
+      expireSeconds: e.SYNC_JOB_EXPIRE_SECONDS,
+      reconcileCron: e.SYNC_RECONCILE_CRON,
+    },
     oauth: {
       returnToAllowlist: e.RETURN_TO_ALLOWLIST,
       stateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,

@@ -112,6 +112,35 @@ export const envSchema = z.object({
     .describe(
       'Refresh a Patreon access token when it has less than this left. Patreon grants 31 days; tokens have been seen to fail after ~20, so the default refreshes after ~16.',
     ),
+  PATREON_CLIENT_RATE: positiveInt(10_000)
+    .default(100)
+    .describe(
+      'Requests per 2 s Patreon allows this client (its documented limit); the governor uses 90 % of it.',
+    ),
+  PATREON_TOKEN_RATE: positiveInt(100_000)
+    .default(100)
+    .describe(
+      'Requests per minute Patreon allows each token (its documented limit); the governor uses 90 % of it.',
+    ),
+  SYNC_CONCURRENCY: positiveInt(64)
+    .default(2)
+    .describe('Sync jobs this instance works on at once.'),
+  SYNC_SLICE_SECONDS: positiveInt(3600)
+    .default(30)
+    .describe(
+      'A sync job works this long, then requeues itself behind other creators’ jobs (fairness).',
+    ),
+  SYNC_JOB_EXPIRE_SECONDS: positiveInt(86_400)
+    .default(600)
+    .describe(
+      'A job slice not finished in this time (its worker died) is retried, resuming from its last committed page.',
+    ),
+  SYNC_RECONCILE_CRON: z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression')
+    .default('0 */6 * * *')
+    .describe('When every creator connection is reconciled against Patreon (cron, UTC).'),
   BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body accepted, in bytes (413 beyond).'),

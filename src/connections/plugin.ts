@@ -15,6 +15,8 @@ declare module 'fastify' {
       service: ConnectionsService;
       vault: TokenVault;
       flow: OAuthFlow;
+      /** Work to start once a creator connection is stored (sync, webhook registration). */
+      onCreatorConnected: ((connectionId: string) => Promise<void>)[];
     };
   }
 }
@@ -34,6 +36,7 @@ export const connectionsPlugin = fp(
       ),
     });
     const db = app.database.db;
+    const onCreatorConnected: ((connectionId: string) => Promise<void>)[] = [];
     const cipher = createTokenCipher(config.tokenKeys);
     const vault = createTokenVault({
       db,
@@ -49,12 +52,11 @@ export const connectionsPlugin = fp(
       vault,
       log: app.log,
       onCreatorConnected: async (connectionId) => {
-        // The sync and webhook registration hook in here (issues 7 and 8).
-        app.log.info({ connectionId }, 'creator connected');
+        for (const hook of onCreatorConnected) await hook(connectionId);
       },
     });
     const service = createConnectionsService({ db, vault, patreon: app.patreon, log: app.log });
-    app.decorate('connections', { config, service, vault, flow });
+    app.decorate('connections', { config, service, vault, flow, onCreatorConnected });
   },
   { name: 'connections', dependencies: ['database', 'patreon'] },
 );

@@ -33,6 +33,10 @@ export const openapi = fp(
             description:
               'Browser steps of connecting an account (no API key: single-use ticket and state).',
           },
+          {
+            name: 'sync',
+            description: 'Jobs that bring a creator’s Patreon data into the gateway.',
+          },
           { name: 'operations', description: 'Health and readiness probes.' },
         ],
         // Every operation needs the API key unless it says otherwise (the health probes).

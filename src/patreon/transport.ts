@@ -20,6 +20,8 @@ export type CallEvent = {
   /** Route template, e.g. `/campaigns/{id}/members`: bounded, safe as a metric label. */
   endpoint: string;
   method: string;
+  /** The rate window the call counted against (a connection id, or a token hash). */
+  tokenKey: string;
   status: number | 'error';
   durationMs: number;
   attempt: number;
@@ -158,6 +160,7 @@ export function createTransport(options: TransportOptions) {
         options.onCall?.({
           endpoint: call.endpoint,
           method: call.method,
+          tokenKey: call.tokenKey,
           status,
           durationMs: performance.now() - started,
           attempt,

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { campaigns } from './campaigns.js';
 import { primaryUuid, rowTimes, timestamptz } from './columns.js';
 import { connections } from './connections.js';
@@ -16,7 +16,24 @@ export const syncJobStatuses = [
 ] as const;
 export type SyncJobStatus = (typeof syncJobStatuses)[number];
 
-export type SyncCounts = Record<string, number>;
+export type SyncCounts = Partial<
+  Record<
+    | 'pages'
+    | 'patreonCalls'
+    | 'rateLimited'
+    | 'campaigns'
+    | 'tiers'
+    | 'benefits'
+    | 'goals'
+    | 'members'
+    | 'users'
+    | 'pledgeEvents'
+    | 'posts'
+    | 'membersTombstoned'
+    | 'postsTombstoned',
+    number
+  >
+>;
 export type DriftReport = {
   added: number;
   changed: number;
@@ -58,4 +75,21 @@ export const syncJobs = pgTable(
     index('sync_jobs_campaign_id_created_at_idx').on(t.campaignId, t.createdAt),
     index('sync_jobs_status_idx').on(t.status),
   ],
+);
+
+/**
+ * Ids a sync pass has seen, page by page, committed with each page. After a complete pass, rows
+ * of the campaign not in here are tombstoned; kept in a table (not in memory) so a resumed job
+ * still knows what its earlier pages saw. Deleted when the job finishes.
+ */
+export const syncSeen = pgTable(
+  'sync_seen',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => syncJobs.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<'member' | 'post'>().notNull(),
+    resourceId: text('resource_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.kind, t.resourceId] })],
 );

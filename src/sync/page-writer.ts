@@ -1,0 +1,267 @@
+import { and, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/database.js';
+import {
+  benefits,
+  campaigns,
+  goals,
+  members,
+  memberTiers,
+  patreonUsers,
+  pledgeEvents,
+  posts,
+  syncSeen,
+  tierBenefits,
+  tiers,
+} from '../db/schema/index.js';
+import { upsertRows } from '../db/upsert.js';
+import type { Campaign, Member, Post, User } from '../patreon/resources.js';
+import {
+  benefitRow,
+  campaignRow,
+  defined,
+  goalRow,
+  memberRow,
+  pledgeEventRow,
+  postRow,
+  tierRow,
+  userRow,
+} from './resource-rows.js';
+
+/**
+ * Writes what one Patreon response brought, one multi-row statement per table, in the caller's
+ * transaction (which also saves the job's cursor). No statement per row, and rows whose values
+ * did not change are not rewritten (see upsertRows).
+ */
+
+const uniqueById = <T extends { id: string }>(items: T[]) => [
+  ...new Map(items.map((item) => [item.id, item])).values(),
+];
+
+export async function writeCampaign(tx: DbOrTx, campaign: Campaign, connectionId: string) {
+  if (campaign.creator) {
+    await upsertRows(tx, patreonUsers, [defined(userRow(campaign.creator))], {
+      target: [patreonUsers.id],
+    });
+  }
+  await upsertRows(
+    tx,
+    campaigns,
+    [defined({ ...campaignRow(campaign), connectionId, deletedAt: null })],
+    {
+      target: [campaigns.id],
+    },
+  );
+  const tierList = campaign.tiers ?? [];
+  const benefitList = campaign.benefits ?? [];
+  const goalList = campaign.goals ?? [];
+  await upsertRows(
+    tx,
+    tiers,
+    tierList.map((t) => defined({ ...tierRow(t, campaign.id), deletedAt: null })),
+    {
+      target: [tiers.id],
+    },
+  );
+  await upsertRows(
+    tx,
+    benefits,
+    benefitList.map((b) => defined({ ...benefitRow(b, campaign.id), deletedAt: null })),
+    { target: [benefits.id] },
+  );
+  await upsertRows(
+    tx,
+    goals,
+    goalList.map((g) => defined(goalRow(g, campaign.id))),
+    { target: [goals.id] },
+  );
+
+  // Tiers and benefits Patreon no longer lists are deleted there: tombstone them (pledge history
+  // still names deleted tiers, so the rows stay).
+  await tombstoneMissing(
+    tx,
+    tiers,
+    campaign.id,
+    tierList.map((t) => t.id),
+  );
+  await tombstoneMissing(
+    tx,
+    benefits,
+    campaign.id,
+    benefitList.map((b) => b.id),
+  );
+
+  const links = tierList.flatMap((tier) =>
+    (tier.benefits ?? []).map((benefit) => ({ tierId: tier.id, benefitId: benefit.id })),
+  );
+  const tierIds = tierList.map((t) => t.id);
+  if (tierIds.length > 0) {
+    await replaceLinks(
+      tx,
+      tierBenefits,
+      tierBenefits.tierId,
+      tierIds,
+      links,
+      ({ tierId, benefitId }) => sql`(${tierId}, ${benefitId})`,
+      sql`(${tierBenefits.tierId}, ${tierBenefits.benefitId})`,
+    );
+  }
+  return { tiers: tierList.length, benefits: benefitList.length, goals: goalList.length };
+}
+
+export type MembersPageResult = {
+  members: number;
+  users: number;
+  pledgeEvents: number;
+  added: number;
+  changed: number;
+};
+
+export async function writeMembersPage(
+  tx: DbOrTx,
+  input: { jobId: string; campaignId: string; currency: string | null; members: Member[] },
+): Promise<MembersPageResult> {
+  const page = input.members;
+  if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
+  const ids = page.map((m) => m.id);
+  const users = uniqueById(page.flatMap((m) => (m.user ? [m.user as User] : [])));
+  await upsertRows(
+    tx,
+    patreonUsers,
+    users.map((u) => defined(userRow(u))),
+    { target: [patreonUsers.id] },
+  );
+
+  const existing = await tx
+    .select({ id: members.id })
+    .from(members)
+    .where(inArray(members.id, ids));
+  const written = await upsertRows(
+    tx,
+    members,
+    page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency))),
+    { target: [members.id] },
+  );
+  const added = page.length - existing.length;
+
+  const links = page.flatMap((m) =>
+    (m.currentlyEntitledTiers ?? []).map((tier) => ({ memberId: m.id, tierId: tier.id })),
+  );
+  await replaceLinks(
+    tx,
+    memberTiers,
+    memberTiers.memberId,
+    ids,
+    links,
+    ({ memberId, tierId }) => sql`(${memberId}, ${tierId})`,
+    sql`(${memberTiers.memberId}, ${memberTiers.tierId})`,
+  );
+
+  const events = uniqueById(
+    page.flatMap((m) =>
+      (m.pledgeHistory ?? []).map((event) => ({
+        id: event.id,
+        row: defined(pledgeEventRow(event, input.campaignId, m.id, m.user?.id)),
+      })),
+    ),
+  );
+  await upsertRows(
+    tx,
+    pledgeEvents,
+    events.map((e) => e.row),
+    { target: [pledgeEvents.id] },
+  );
+
+  await tx
+    .insert(syncSeen)
+    .values(ids.map((resourceId) => ({ jobId: input.jobId, kind: 'member' as const, resourceId })))
+    .onConflictDoNothing();
+  return {
+    members: page.length,
+    users: users.length,
+    pledgeEvents: events.length,
+    added,
+    changed: written - added,
+  };
+}
+
+export async function writePostsPage(
+  tx: DbOrTx,
+  input: { jobId: string; campaignId: string; posts: Post[] },
+): Promise<number> {
+  if (input.posts.length === 0) return 0;
+  await upsertRows(
+    tx,
+    posts,
+    input.posts.map((p) => defined(postRow(p, input.campaignId))),
+    {
+      target: [posts.id],
+    },
+  );
+  await tx
+    .insert(syncSeen)
+    .values(
+      input.posts.map((p) => ({ jobId: input.jobId, kind: 'post' as const, resourceId: p.id })),
+    )
+    .onConflictDoNothing();
+  return input.posts.length;
+}
+
+/** After a complete pass: members and posts of the campaign this pass did not see are gone. */
+export async function tombstoneUnseen(tx: DbOrTx, jobId: string, campaignId: string) {
+  const unseen = (table: typeof members | typeof posts, kind: 'member' | 'post') =>
+    tx
+      .update(table)
+      .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(table.campaignId, campaignId),
+          isNull(table.deletedAt),
+          sql`not exists (select 1 from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind} and ${syncSeen.resourceId} = ${table.id})`,
+        ),
+      );
+  const removedMembers = (await unseen(members, 'member')).rowCount ?? 0;
+  const removedPosts = (await unseen(posts, 'post')).rowCount ?? 0;
+  await tx.delete(syncSeen).where(eq(syncSeen.jobId, jobId));
+  return { members: removedMembers, posts: removedPosts };
+}
+
+async function tombstoneMissing(
+  tx: DbOrTx,
+  table: typeof tiers | typeof benefits,
+  campaignId: string,
+  present: string[],
+) {
+  await tx
+    .update(table)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(table.campaignId, campaignId),
+        isNull(table.deletedAt),
+        ...(present.length > 0 ? [notInArray(table.id, present)] : []),
+      ),
+    );
+}
+
+/**
+ * Makes the link rows of `owners` exactly `links`: deletes the ones that went away and inserts
+ * the new ones; links that stay are not touched.
+ */
+async function replaceLinks<L extends Record<string, string>>(
+  tx: DbOrTx,
+  table: typeof memberTiers | typeof tierBenefits,
+  ownerColumn: typeof memberTiers.memberId | typeof tierBenefits.tierId,
+  owners: string[],
+  links: L[],
+  tuple: (link: L) => SQL,
+  columns: SQL,
+) {
+  const keep =
+    links.length > 0 ? [sql`${columns} not in (${sql.join(links.map(tuple), sql`, `)})`] : [];
+  await tx.delete(table).where(and(inArray(ownerColumn, owners), ...keep));
+  if (links.length > 0)
+    await tx
+      .insert(table)
+      .values(links as never)
+      .onConflictDoNothing();
+}

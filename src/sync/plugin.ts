@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config/config.js';
+import { createSyncRunner } from './runner.js';
+import { createSyncService, SYNC_QUEUE, type SyncService } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sync: SyncService;
+  }
+}
+
+const RECONCILE_ALL = 'sync-reconcile-all';
+
+/**
+ * Sync workers on the shared queue: each job runs in slices and requeues itself, so creators take
+ * turns; a slice whose worker died expires and is retried from the last committed page. The
+ * reconcile schedule is a pg-boss cron, which fires once per slot across all instances.
+ */
+export const syncPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    const service = createSyncService({
+      db: app.database.db,
+      queue: app.queue,
+      vault: app.connections.vault,
+      patreon: app.patreon,
+      log: app.log,
+    });
+    const runner = createSyncRunner({
+      db: app.database.db,
+      vault: app.connections.vault,
+      patreon: app.patreon,
+      usage: app.patreonUsage,
+      log: app.log,
+      sliceMs: config.sync.sliceSeconds * 1000,
+    });
+    app.decorate('sync', service);
+    app.connections.onCreatorConnected.push((connectionId) =>
+      service.start(connectionId, 'full', 'connect').then(() => undefined),
+    );
+
+    await app.queue.createQueue(SYNC_QUEUE, {
+      name: SYNC_QUEUE,
+      retryLimit: 10,
+      retryDelay: 5,
+      retryBackoff: true,
+    });
+    await app.queue.createQueue(RECONCILE_ALL, { name: RECONCILE_ALL });
+    await app.queue.schedule(RECONCILE_ALL, config.sync.reconcileCron, {}, { tz: 'UTC' });
+
+    for (let worker = 0; worker < config.sync.concurrency; worker++) {
+      await app.queue.work<{ jobId: string }>(
+        SYNC_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: 1 },
+        async ([job]) => {
+          if (!job) return;
+          const outcome = await runner.runSlice(job.data.jobId);
+          if (outcome === 'continue') await service.enqueue(job.data.jobId);
+        },
+      );
+    }
+    await app.queue.work(RECONCILE_ALL, { pollingIntervalSeconds: 30 }, async () => {
+      const count = await service.reconcileAll();
+      app.log.info({ connections: count }, 'scheduled reconcile queued');
+    });
+  },
+  { name: 'sync', dependencies: ['queue', 'connections', 'patreon'] },
+);

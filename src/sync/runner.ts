@@ -1,0 +1,253 @@
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { TokenVault } from '../connections/token-vault.js';
+import type { Db, DbOrTx } from '../db/database.js';
+import { campaigns, connections, type SyncCounts, syncJobs } from '../db/schema/index.js';
+import { recordEvent } from '../events/record-event.js';
+import type { PatreonClient } from '../patreon/client.js';
+import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
+
+export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
+type JobRow = typeof syncJobs.$inferSelect;
+
+/** Errors after which retrying cannot help: the job fails at once. */
+const PERMANENT = new Set([
+  'CONNECTION_REVOKED',
+  'CONNECTION_DISCONNECTED',
+  'CONNECTION_NOT_FOUND',
+  'PATREON_FORBIDDEN',
+  'PATREON_NOT_FOUND',
+  'PATREON_BAD_REQUEST',
+]);
+
+const add = (counts: SyncCounts, delta: SyncCounts): SyncCounts => {
+  const sum: SyncCounts = { ...counts };
+  for (const [key, value] of Object.entries(delta) as [keyof SyncCounts, number][]) {
+    sum[key] = (sum[key] ?? 0) + value;
+  }
+  return sum;
+};
+
+/**
+ * Runs one slice of a sync job: campaign (tiers, benefits, goals), then members page by page,
+ * then posts, then the tombstones. Every page is written in one transaction together with the
+ * job's cursor and counts, so a job that dies resumes from its last committed page. A slice stops
+ * after `sliceMs` so other creators' jobs get their turn.
+ */
+export function createSyncRunner(deps: {
+  db: Db;
+  vault: TokenVault;
+  patreon: PatreonClient;
+  usage: Map<string, { calls: number; rateLimited: number }>;
+  log: FastifyBaseLogger;
+  sliceMs: number;
+}) {
+  const { db, vault, patreon } = deps;
+
+  async function load(jobId: string): Promise<JobRow | undefined> {
+    const [job] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
+    return job;
+  }
+
+  async function save(tx: DbOrTx, job: JobRow, changes: Partial<JobRow>) {
+    await tx
+      .update(syncJobs)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(eq(syncJobs.id, job.id));
+    Object.assign(job, changes);
+  }
+
+  async function campaignPhase(job: JobRow) {
+    const campaign = await vault.withAccessToken(job.connectionId, (credentials) =>
+      patreon.campaign(credentials, job.campaignId as string),
+    );
+    await db.transaction(async (tx) => {
+      const written = await writeCampaign(tx, campaign, job.connectionId);
+      await save(tx, job, {
+        phase: 'members',
+        cursor: null,
+        counts: add(job.counts, { campaigns: 1, ...written }),
+      });
+    });
+  }
+
+  /** Pages through members or posts until done or the slice is over; true when done. */
+  async function listPhase(job: JobRow, kind: 'members' | 'posts', deadline: number) {
+    const [connection] = await db
+      .select({ scopes: connections.scopes })
+      .from(connections)
+      .where(eq(connections.id, job.connectionId));
+    const [campaign] = await db
+      .select({ currency: campaigns.currency })
+      .from(campaigns)
+      .where(eq(campaigns.id, job.campaignId as string));
+    const address = connection?.scopes.includes('campaigns.members.address') ?? false;
+
+    // Re-run from the saved cursor if the token had to be refreshed midway.
+    return vault.withAccessToken(job.connectionId, async (credentials) => {
+      const pages =
+        kind === 'members'
+          ? patreon.members(credentials, job.campaignId as string, {
+              pledgeHistory: true,
+              address,
+              cursor: job.cursor ?? undefined,
+              alreadyFetched: job.counts.members ?? 0,
+            })
+          : patreon.posts(credentials, job.campaignId as string, {
+              cursor: job.cursor ?? undefined,
+              alreadyFetched: job.counts.posts ?? 0,
+            });
+      for await (const page of pages) {
+        const done = page.nextCursor === undefined;
+        await db.transaction(async (tx) => {
+          let delta: SyncCounts;
+          let drift = job.drift;
+          if (kind === 'members') {
+            const written = await writeMembersPage(tx, {
+              jobId: job.id,
+              campaignId: job.campaignId as string,
+              currency: campaign?.currency ?? null,
+              members: page.items as never,
+            });
+            delta = {
+              pages: 1,
+              members: written.members,
+              users: written.users,
+              pledgeEvents: written.pledgeEvents,
+            };
+            drift = {
+              added: (drift?.added ?? 0) + written.added,
+              changed: (drift?.changed ?? 0) + written.changed,
+              removed: drift?.removed ?? 0,
+            };
+          } else {
+            const written = await writePostsPage(tx, {
+              jobId: job.id,
+              campaignId: job.campaignId as string,
+              posts: page.items as never,
+            });
+            delta = { pages: 1, posts: written };
+          }
+          await save(tx, job, {
+            cursor: done ? null : (page.nextCursor as string),
+            phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
+            counts: add(job.counts, delta),
+            drift,
+          });
+        });
+        if (!done && Date.now() >= deadline) return false;
+      }
+      return true;
+    });
+  }
+
+  async function finalize(job: JobRow) {
+    await db.transaction(async (tx) => {
+      const removed = await tombstoneUnseen(tx, job.id, job.campaignId as string);
+      await tx
+        .update(campaigns)
+        .set({ lastSyncedAt: sql`now()` })
+        .where(eq(campaigns.id, job.campaignId as string));
+      await save(tx, job, {
+        phase: 'done',
+        status: 'succeeded',
+        finishedAt: new Date(),
+        counts: add(job.counts, {
+          membersTombstoned: removed.members,
+          postsTombstoned: removed.posts,
+        }),
+        drift: {
+          added: job.drift?.added ?? 0,
+          changed: job.drift?.changed ?? 0,
+          removed: removed.members,
+        },
+      });
+      await recordEvent(tx, {
+        type: 'sync.completed',
+        dedupeKey: `sync.completed:${job.id}`,
+        connectionId: job.connectionId,
+        campaignId: job.campaignId ?? undefined,
+        payload: {
+          jobId: job.id,
+          kind: job.kind,
+          campaignId: job.campaignId,
+          counts: job.counts,
+          drift: job.drift,
+        },
+      });
+    });
+  }
+
+  return {
+    /**
+     * Works on the job until it is done or the slice is over. Returns 'done' or 'continue';
+     * throws a retryable error (the queue retries the slice later).
+     */
+    async runSlice(jobId: string): Promise<'done' | 'continue'> {
+      const job = await load(jobId);
+      if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
+      const deadline = Date.now() + deps.sliceMs;
+      const usageBefore = { ...(deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 }) };
+      await save(db, job, {
+        status: 'running',
+        startedAt: job.startedAt ?? new Date(),
+        attempts: job.attempts + 1,
+        phase: job.phase ?? 'campaign',
+      });
+      try {
+        for (;;) {
+          const current = await load(jobId);
+          if (!current || current.status === 'cancelled') return 'done';
+          if (job.phase === 'campaign') await campaignPhase(job);
+          else if (job.phase === 'members' || job.phase === 'posts') {
+            if (!(await listPhase(job, job.phase, deadline))) return 'continue';
+          } else if (job.phase === 'finalize') {
+            await finalize(job);
+            return 'done';
+          } else return 'done';
+          if (Date.now() >= deadline) return 'continue';
+        }
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
+        const permanent = PERMANENT.has(code);
+        await db.transaction(async (tx) => {
+          await save(tx, job, {
+            status: permanent ? 'failed' : 'queued',
+            errorCode: code,
+            errorDetail: (error as Error).message?.slice(0, 500) ?? null,
+            finishedAt: permanent ? new Date() : null,
+          });
+          if (permanent) {
+            await recordEvent(tx, {
+              type: 'sync.failed',
+              dedupeKey: `sync.failed:${job.id}`,
+              connectionId: job.connectionId,
+              campaignId: job.campaignId ?? undefined,
+              payload: {
+                jobId: job.id,
+                kind: job.kind,
+                campaignId: job.campaignId,
+                errorCode: code,
+              },
+            });
+          }
+        });
+        deps.log.warn({ jobId, code, permanent }, 'sync slice failed');
+        if (permanent) return 'done';
+        throw error;
+      } finally {
+        const usageAfter = deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 };
+        await db
+          .update(syncJobs)
+          .set({
+            counts: sql`${syncJobs.counts} || jsonb_build_object(
+              'patreonCalls', coalesce((${syncJobs.counts}->>'patreonCalls')::int, 0) + ${usageAfter.calls - usageBefore.calls}::int,
+              'rateLimited', coalesce((${syncJobs.counts}->>'rateLimited')::int, 0) + ${usageAfter.rateLimited - usageBefore.rateLimited}::int)`,
+          })
+          .where(eq(syncJobs.id, jobId));
+      }
+    },
+  };
+}
+
+export type SyncRunner = ReturnType<typeof createSyncRunner>;

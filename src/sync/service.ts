@@ -1,0 +1,186 @@
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type PgBoss from 'pg-boss';
+import { ConnectionNotFoundError } from '../connections/errors.js';
+import type { TokenVault } from '../connections/token-vault.js';
+import type { Db } from '../db/database.js';
+import {
+  campaigns,
+  connections,
+  patreonUsers,
+  type SyncJobKind,
+  syncJobs,
+} from '../db/schema/index.js';
+import { upsertRows } from '../db/upsert.js';
+import { defineError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../http/pagination.js';
+import type { PatreonClient } from '../patreon/client.js';
+import { campaignRow, defined, userRow } from './resource-rows.js';
+import type { ListSyncJobsQuery, SyncJobView } from './schemas.js';
+
+export const SYNC_QUEUE = 'sync';
+
+export const SyncJobNotFoundError = defineError('SYNC_JOB_NOT_FOUND', 404, 'Sync job not found');
+export const NotACreatorError = defineError(
+  'CONNECTION_NOT_A_CREATOR',
+  409,
+  'Only creator connections sync',
+);
+
+type JobRow = typeof syncJobs.$inferSelect;
+
+export function createSyncService(deps: {
+  db: Db;
+  queue: PgBoss;
+  vault: TokenVault;
+  patreon: PatreonClient;
+  log: FastifyBaseLogger;
+}) {
+  const { db, queue } = deps;
+
+  /** Queues a slice of the job (again); one pending slice per job at a time. */
+  const enqueue = (jobId: string) => queue.send(SYNC_QUEUE, { jobId }, { singletonKey: jobId });
+
+  return {
+    enqueue,
+
+    /**
+     * Creates one job per campaign of a creator connection and queues them. The campaign list
+     * comes from Patreon (a creator has one campaign in practice; the API allows several).
+     */
+    async start(
+      connectionId: string,
+      kind: SyncJobKind,
+      trigger: 'connect' | 'schedule' | 'manual',
+    ) {
+      const [connection] = await db
+        .select()
+        .from(connections)
+        .where(eq(connections.id, connectionId));
+      if (!connection) throw new ConnectionNotFoundError(`No connection ${connectionId}.`);
+      if (connection.role !== 'creator') {
+        throw new NotACreatorError('Patron connections have no campaign to sync.');
+      }
+      const found = await deps.vault.withAccessToken(
+        connectionId,
+        (credentials) => deps.patreon.campaigns(credentials),
+        { priority: 'interactive' },
+      );
+      const jobs = await db.transaction(async (tx) => {
+        const creators = found.flatMap((c) => (c.creator ? [defined(userRow(c.creator))] : []));
+        await upsertRows(tx, patreonUsers, creators, { target: [patreonUsers.id] });
+        await upsertRows(
+          tx,
+          campaigns,
+          found.map((c) => defined({ ...campaignRow(c), connectionId })),
+          { target: [campaigns.id] },
+        );
+        if (found.length === 0) return [];
+        // A job already queued or running for the campaign is reused, not doubled.
+        const active = await tx
+          .select()
+          .from(syncJobs)
+          .where(
+            and(
+              eq(syncJobs.connectionId, connectionId),
+              eq(syncJobs.kind, kind),
+              inArray(syncJobs.status, ['queued', 'running', 'waiting']),
+            ),
+          );
+        const created = await Promise.all(
+          found
+            .filter((c) => !active.some((job) => job.campaignId === c.id))
+            .map(async (c) => {
+              const [job] = await tx
+                .insert(syncJobs)
+                .values({ connectionId, campaignId: c.id, kind, trigger, phase: 'campaign' })
+                .returning();
+              return job as JobRow;
+            }),
+        );
+        return [...active, ...created];
+      });
+      for (const job of jobs) await enqueue(job.id);
+      deps.log.info({ connectionId, kind, jobs: jobs.length }, 'sync queued');
+      return jobs.map(toView);
+    },
+
+    async get(id: string): Promise<SyncJobView> {
+      const [job] = await db.select().from(syncJobs).where(eq(syncJobs.id, id));
+      if (!job) throw new SyncJobNotFoundError(`No sync job ${id}.`);
+      return toView(job);
+    },
+
+    async list(query: ListSyncJobsQuery) {
+      const where: SQL[] = [];
+      if (query.connectionId) where.push(eq(syncJobs.connectionId, query.connectionId));
+      if (query.status) where.push(eq(syncJobs.status, query.status));
+      if (query.cursor) {
+        const [createdAt, id] = decodeCursor(query.cursor, 2);
+        where.push(
+          sql`(${syncJobs.createdAt}, ${syncJobs.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
+        );
+      }
+      const rows = await db
+        .select({ job: syncJobs, key: sql<string>`${syncJobs.createdAt}::text` })
+        .from(syncJobs)
+        .where(and(...where))
+        .orderBy(desc(syncJobs.createdAt), desc(syncJobs.id))
+        .limit(query.limit + 1);
+      return toPage(
+        rows,
+        query.limit,
+        (row) => [row.key, row.job.id],
+        (row) => toView(row.job),
+      );
+    },
+
+    async cancel(id: string): Promise<SyncJobView> {
+      const [job] = await db
+        .update(syncJobs)
+        .set({ status: 'cancelled', finishedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(syncJobs.id, id), inArray(syncJobs.status, ['queued', 'running', 'waiting'])))
+        .returning();
+      if (!job) return this.get(id);
+      return toView(job);
+    },
+
+    /** Every active creator connection gets a reconcile pass (the scheduled job). */
+    async reconcileAll() {
+      const creators = await db
+        .select({ id: connections.id })
+        .from(connections)
+        .where(and(eq(connections.role, 'creator'), eq(connections.status, 'active')));
+      for (const { id } of creators) {
+        await this.start(id, 'reconcile', 'schedule').catch((error: unknown) => {
+          deps.log.warn({ err: error, connectionId: id }, 'could not start a reconcile');
+        });
+      }
+      return creators.length;
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+function toView(job: JobRow): SyncJobView {
+  return {
+    id: job.id,
+    connectionId: job.connectionId,
+    campaignId: job.campaignId,
+    kind: job.kind,
+    trigger: job.trigger,
+    status: job.status === 'waiting' ? 'running' : job.status,
+    phase: job.phase,
+    cursor: job.cursor,
+    counts: job.counts,
+    drift: job.drift ?? null,
+    error: job.errorCode ? { code: job.errorCode, detail: job.errorDetail ?? '' } : null,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}

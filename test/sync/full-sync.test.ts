@@ -1,0 +1,161 @@
+import { count, eq, isNull, sql } from 'drizzle-orm';
+import t from 'tap';
+import { members, memberTiers, pledgeEvents, posts, tiers } from '../../src/db/schema/index.js';
+import { startGateway } from '../fixtures/gateway.js';
+import { auth } from '../helper.js';
+
+type Gateway = Awaited<ReturnType<typeof startGateway>>;
+
+async function waitForJobs(gateway: Gateway, connectionId: string, timeoutMs = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const response = await gateway.app.inject({
+      method: 'GET',
+      url: `/v1/sync-jobs?connectionId=${connectionId}`,
+      headers: auth(),
+    });
+    const jobs = response.json().data as { status: string }[];
+    if (
+      jobs.length > 0 &&
+      jobs.every((job) => ['succeeded', 'failed', 'cancelled'].includes(job.status))
+    ) {
+      return jobs as {
+        id: string;
+        status: string;
+        kind: string;
+        counts: Record<string, number>;
+        drift: Record<string, number> | null;
+        error: unknown;
+      }[];
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`jobs not done: ${JSON.stringify(jobs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+t.test('connecting a creator syncs the campaign, and a second pass rewrites nothing', async (t) => {
+  const gateway = await startGateway(t, { members: 300 });
+  const landed = await gateway.connectOverHttp({
+    externalUserId: 'creator',
+    role: 'creator',
+    userId: '4410001',
+  });
+  const connectionId = landed.searchParams.get('connection') as string;
+  const [job] = await waitForJobs(gateway, connectionId);
+  t.equal(job?.status, 'succeeded', JSON.stringify(job?.error));
+  t.match(job?.counts, { campaigns: 1, members: 300, pages: 1 + 1, posts: 24 });
+  t.ok((job?.counts.pledgeEvents ?? 0) > 300);
+  t.equal(job?.counts.rateLimited, 0);
+  t.ok(
+    (job?.counts.patreonCalls ?? 0) <= 5,
+    `${job?.counts.patreonCalls} Patreon calls: campaign, 1 member page, 1 post page`,
+  );
+
+  const db = gateway.database.db;
+  const [memberCount] = await db
+    .select({ n: count() })
+    .from(members)
+    .where(isNull(members.deletedAt));
+  t.equal(memberCount?.n, 300);
+  const [tierLinks] = await db.select({ n: count() }).from(memberTiers);
+  t.ok((tierLinks?.n ?? 0) > 0);
+  t.equal((await db.select().from(tiers).where(eq(tiers.id, '54321')))[0]?.amountCents, 300);
+  const [postCount] = await db.select({ n: count() }).from(posts);
+  t.equal(postCount?.n, 24);
+
+  // Every table's row versions before and after an unchanged second pass.
+  const versions = async () =>
+    (
+      await db.execute<{ v: string }>(
+        sql`select string_agg(xmin::text || ':' || id, ',' order by id) as v from (
+          select xmin, id from members union all select xmin, id from pledge_events
+          union all select xmin, id from posts union all select xmin, id from tiers
+          union all select xmin, id from patreon_users) rows`,
+      )
+    ).rows[0]?.v;
+  const before = await versions();
+  const again = await gateway.app.inject({
+    method: 'POST',
+    url: `/v1/connections/${connectionId}/sync`,
+    headers: auth(),
+    payload: { mode: 'reconcile' },
+  });
+  t.equal(again.statusCode, 202);
+  const [reconcile] = (await waitForJobs(gateway, connectionId)).filter(
+    (j) => j.kind === 'reconcile',
+  );
+  t.equal(reconcile?.status, 'succeeded');
+  t.same(reconcile?.drift, { added: 0, changed: 0, removed: 0 }, 'nothing drifted');
+  t.equal(await versions(), before, 'no row was rewritten');
+});
+
+t.test('reconcile repairs what webhooks missed and reports the drift', async (t) => {
+  const gateway = await startGateway(t, { members: 40 });
+  const landed = await gateway.connectOverHttp({
+    externalUserId: 'creator',
+    role: 'creator',
+    userId: '4410001',
+  });
+  const connectionId = landed.searchParams.get('connection') as string;
+  await waitForJobs(gateway, connectionId);
+  const db = gateway.database.db;
+  const [someone] = await db
+    .select()
+    .from(members)
+    .where(eq(members.patronStatus, 'active_patron'))
+    .limit(1);
+
+  // Changes at Patreon that we are not told about (no webhooks registered).
+  const added = (
+    await gateway.sandbox.call('/_control/members', {
+      method: 'POST',
+      body: { fullName: 'New Fan', tierId: '54321' },
+    })
+  ).json;
+  await gateway.sandbox.call(`/_control/members/${someone?.id}/decline`, { method: 'POST' });
+  const neverPaid = (
+    await gateway.sandbox.call('/_control/members', {
+      method: 'POST',
+      body: { fullName: 'Gone Soon' },
+    })
+  ).json;
+  await waitForJobs(gateway, connectionId);
+
+  await gateway.app.inject({
+    method: 'POST',
+    url: `/v1/connections/${connectionId}/sync`,
+    headers: auth(),
+    payload: { mode: 'reconcile' },
+  });
+  await waitForJobs(gateway, connectionId);
+  await gateway.sandbox.call(`/_control/members/${neverPaid.record.id}`, { method: 'DELETE' });
+  await gateway.app.inject({
+    method: 'POST',
+    url: `/v1/connections/${connectionId}/sync`,
+    headers: auth(),
+    payload: { mode: 'reconcile' },
+  });
+  const jobs = (await waitForJobs(gateway, connectionId)).filter((j) => j.kind === 'reconcile');
+  const [latest, earlier] = jobs;
+  t.same(
+    earlier?.drift,
+    { added: 2, changed: 1, removed: 0 },
+    'two new members, one declined charge',
+  );
+  t.same(latest?.drift, { added: 0, changed: 0, removed: 1 }, 'the deleted member');
+
+  const [declined] = await db
+    .select()
+    .from(members)
+    .where(eq(members.id, someone?.id as string));
+  t.equal(declined?.patronStatus, 'declined_patron');
+  const [gone] = await db.select().from(members).where(eq(members.id, neverPaid.record.id));
+  t.ok(gone?.deletedAt, 'tombstoned, not dropped');
+  const [fan] = await db.select().from(members).where(eq(members.id, added.record.id));
+  t.equal(fan?.fullName, 'New Fan');
+  const events = await db
+    .select()
+    .from(pledgeEvents)
+    .where(eq(pledgeEvents.memberId, added.record.id));
+  t.ok(events.length >= 1, 'its pledge history came along');
+});
