@@ -4,9 +4,14 @@ import PgBoss from 'pg-boss';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 
+export type Queue = PgBoss & {
+  /** Stops pg-boss, then waits for the queries its workers still had in flight. */
+  close(timeoutMs: number): Promise<void>;
+};
+
 declare module 'fastify' {
   interface FastifyInstance {
-    queue: PgBoss;
+    queue: Queue;
   }
 }
 
@@ -19,12 +24,20 @@ declare module 'fastify' {
 export function createQueue(
   database: Database,
   options: { expireSeconds: number; schedule: boolean },
-) {
-  return new PgBoss({
-    db: {
-      executeSql: (text: string, values: unknown[]) =>
-        values && values.length > 0 ? database.pool.query(text, values) : database.pool.query(text),
-    },
+): Queue {
+  // pg-boss's stop() returns while its workers may still be polling: queries they send after it
+  // are refused, and close() waits for those in flight, so the database can then close cleanly.
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+  const executeSql = (text: string, values: unknown[]) => {
+    if (closing) return Promise.reject(new Error('the job queue is stopping'));
+    const query =
+      values && values.length > 0 ? database.pool.query(text, values) : database.pool.query(text);
+    inFlight.add(query);
+    return query.finally(() => inFlight.delete(query));
+  };
+  const boss = new PgBoss({
+    db: { executeSql },
     schema: 'pgboss',
     expireInSeconds: options.expireSeconds,
     retryLimit: 5,
@@ -33,6 +46,13 @@ export function createQueue(
     schedule: options.schedule,
     // Completed jobs are of no use once sync_jobs holds the outcome.
     deleteAfterDays: 7,
+  });
+  return Object.assign(boss, {
+    async close(timeoutMs: number) {
+      await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+      closing = true;
+      await Promise.allSettled([...inFlight]);
+    },
   });
 }
 
@@ -43,12 +63,16 @@ export const queuePlugin = fp(
       expireSeconds: config.sync.expireSeconds,
       schedule: true,
     });
-    queue.on('error', (error) => app.log.error({ err: error }, 'job queue error'));
+    let stopping = false;
+    queue.on('error', (error: unknown) => {
+      if (!stopping) app.log.error({ err: error }, 'job queue error');
+    });
     await queue.start();
     app.decorate('queue', queue);
-    // Before the database closes: let running jobs finish their current step.
+    // Before the database closes: running jobs finish their current page.
     app.addHook('preClose', async () => {
-      await queue.stop({ graceful: true, wait: true, timeout: config.server.shutdownTimeoutMs });
+      stopping = true;
+      await queue.close(config.server.shutdownTimeoutMs);
     });
   },
   { name: 'queue', dependencies: ['database'] },

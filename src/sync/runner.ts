@@ -99,7 +99,14 @@ export function createSyncRunner(deps: {
             });
       for await (const page of pages) {
         const done = page.nextCursor === undefined;
-        await db.transaction(async (tx) => {
+        const stillActive = await db.transaction(async (tx) => {
+          // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
+          const [current] = await tx
+            .select({ status: syncJobs.status })
+            .from(syncJobs)
+            .where(eq(syncJobs.id, job.id))
+            .for('update');
+          if (current?.status !== 'running') return false;
           let delta: SyncCounts;
           let drift = job.drift;
           if (kind === 'members') {
@@ -134,7 +141,9 @@ export function createSyncRunner(deps: {
             counts: add(job.counts, delta),
             drift,
           });
+          return true;
         });
+        if (!stillActive) return true;
         if (!done && Date.now() >= deadline) return false;
       }
       return true;

@@ -162,10 +162,10 @@ t.test(
     t.equal(refreshed.statusCode, 200);
     t.ok(refreshed.json().lastRefreshedAt);
 
-    // What the sync and webhook issues will have created for this connection.
-    await db
-      .insert(campaigns)
-      .values({ id: '1234560', connectionId: id, name: 'Mira Makes Comics' });
+    // Connecting started a sync, which stored the campaign under this connection; the webhook
+    // and the job below stand for what the sync and webhook issues create.
+    const [stored] = await db.select().from(campaigns).where(eq(campaigns.id, '1234560'));
+    t.equal(stored?.connectionId, id);
     const registered = await gateway.app.connections.vault.withAccessToken(id, (credentials) =>
       gateway.app.patreon.createWebhook(credentials, '1234560', {
         uri: `${gateway.publicUrl}/webhooks/patreon/x`,

@@ -17,7 +17,8 @@ async function sharedDatabase(t: Test): Promise<[Database, Database]> {
     return [await openDatabase({ url, poolMax: 5 }), await openDatabase({ url, poolMax: 5 })];
   }
   const database = await freshDatabase(t);
-  return [database, database];
+  // The second app must not close the handle the first one still uses.
+  return [database, { ...database, close: async () => {} }];
 }
 
 t.test(

@@ -77,6 +77,18 @@ export const members = pgTable(
     index('members_campaign_id_email_idx')
       .on(t.campaignId, t.email)
       .where(sql`${t.email} is not null`),
+    // Read API: its sorts (keyset on the column, then id) and its filters.
+    index('members_campaign_id_updated_at_idx').on(t.campaignId, t.updatedAt, t.id),
+    index('members_campaign_id_pledge_relationship_start_idx').on(
+      t.campaignId,
+      t.pledgeRelationshipStart,
+      t.id,
+    ),
+    index('members_campaign_id_full_name_idx').on(t.campaignId, t.fullName, t.id),
+    index('members_campaign_id_last_charge_status_idx').on(t.campaignId, t.lastChargeStatus),
+    index('members_campaign_id_lower_email_idx')
+      .on(t.campaignId, sql`lower(${t.email})`)
+      .where(sql`${t.email} is not null`),
   ],
 );
 
@@ -131,5 +143,8 @@ export const pledgeEvents = pgTable(
     index('pledge_events_campaign_id_date_idx').on(t.campaignId, t.date),
     index('pledge_events_member_id_date_idx').on(t.memberId, t.date),
     index('pledge_events_patron_user_id_idx').on(t.patronUserId),
+    // Read API filters, newest first.
+    index('pledge_events_campaign_id_type_date_idx').on(t.campaignId, t.type, t.date, t.id),
+    index('pledge_events_campaign_id_tier_id_date_idx').on(t.campaignId, t.tierId, t.date, t.id),
   ],
 );
