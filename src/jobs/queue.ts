@@ -40,6 +40,9 @@ export function createQueue(
     db: { executeSql },
     schema: 'pgboss',
     expireInSeconds: options.expireSeconds,
+    // Expired jobs (their worker died) are found by maintenance: look often enough to retry
+    // them within about half their expiry.
+    maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.round(options.expireSeconds / 2))),
     retryLimit: 5,
     retryDelay: 5,
     retryBackoff: true,

@@ -33,6 +33,7 @@ export const syncPlugin = fp(
       usage: app.patreonUsage,
       log: app.log,
       sliceMs: config.sync.sliceSeconds * 1000,
+      maxRowsPerTransaction: app.database.kind === 'embedded' ? 200 : Number.POSITIVE_INFINITY,
     });
     app.decorate('sync', service);
     app.connections.onCreatorConnected.push((connectionId) =>

@@ -41,6 +41,8 @@ export function createSyncRunner(deps: {
   usage: Map<string, { calls: number; rateLimited: number }>;
   log: FastifyBaseLogger;
   sliceMs: number;
+  /** Rows of one page written per transaction (see listPhase). */
+  maxRowsPerTransaction: number;
 }) {
   const { db, vault, patreon } = deps;
 
@@ -49,7 +51,22 @@ export function createSyncRunner(deps: {
     return job;
   }
 
+  /** Patreon usage of the job's connection at the last save, to count calls into the job. */
+  const usageMarks = new WeakMap<JobRow, { calls: number; rateLimited: number }>();
+  const usageOf = (job: JobRow) => ({
+    ...(deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 }),
+  });
+
   async function save(tx: DbOrTx, job: JobRow, changes: Partial<JobRow>) {
+    const now = usageOf(job);
+    const mark = usageMarks.get(job) ?? now;
+    usageMarks.set(job, now);
+    if (now.calls !== mark.calls || changes.counts) {
+      changes.counts = add(changes.counts ?? job.counts, {
+        patreonCalls: now.calls - mark.calls,
+        rateLimited: now.rateLimited - mark.rateLimited,
+      });
+    }
     await tx
       .update(syncJobs)
       .set({ ...changes, updatedAt: sql`now()` })
@@ -85,6 +102,8 @@ export function createSyncRunner(deps: {
 
     // Re-run from the saved cursor if the token had to be refreshed midway.
     return vault.withAccessToken(job.connectionId, async (credentials) => {
+      let pending: SyncCounts = {};
+      let pendingDrift = job.drift;
       const pages =
         kind === 'members'
           ? patreon.members(credentials, job.campaignId as string, {
@@ -99,50 +118,70 @@ export function createSyncRunner(deps: {
             });
       for await (const page of pages) {
         const done = page.nextCursor === undefined;
-        const stillActive = await db.transaction(async (tx) => {
-          // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
-          const [current] = await tx
-            .select({ status: syncJobs.status })
-            .from(syncJobs)
-            .where(eq(syncJobs.id, job.id))
-            .for('update');
-          if (current?.status !== 'running') return false;
-          let delta: SyncCounts;
-          let drift = job.drift;
-          if (kind === 'members') {
-            const written = await writeMembersPage(tx, {
-              jobId: job.id,
-              campaignId: job.campaignId as string,
-              currency: campaign?.currency ?? null,
-              members: page.items as never,
+        // One transaction per page, committed with the cursor. The embedded database fails to
+        // commit very large transactions, so there a page is written in chunks and only the last
+        // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
+        const chunks: (typeof page.items)[] = [];
+        for (let i = 0; i < page.items.length; i += deps.maxRowsPerTransaction) {
+          chunks.push(page.items.slice(i, i + deps.maxRowsPerTransaction));
+        }
+        if (chunks.length === 0) chunks.push([]);
+        let stillActive = true;
+        for (const [index, items] of chunks.entries()) {
+          const last = index === chunks.length - 1;
+          stillActive = await db.transaction(async (tx) => {
+            // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
+            const [current] = await tx
+              .select({ status: syncJobs.status })
+              .from(syncJobs)
+              .where(eq(syncJobs.id, job.id))
+              .for('update');
+            if (current?.status !== 'running') return false;
+            let delta: SyncCounts;
+            let drift = pendingDrift;
+            if (kind === 'members') {
+              const written = await writeMembersPage(tx, {
+                jobId: job.id,
+                campaignId: job.campaignId as string,
+                currency: campaign?.currency ?? null,
+                members: items as never,
+              });
+              delta = {
+                pages: last ? 1 : 0,
+                members: written.members,
+                users: written.users,
+                pledgeEvents: written.pledgeEvents,
+              };
+              drift = {
+                added: (drift?.added ?? 0) + written.added,
+                changed: (drift?.changed ?? 0) + written.changed,
+                removed: drift?.removed ?? 0,
+              };
+            } else {
+              const written = await writePostsPage(tx, {
+                jobId: job.id,
+                campaignId: job.campaignId as string,
+                posts: items as never,
+              });
+              delta = { pages: last ? 1 : 0, posts: written };
+            }
+            pendingDrift = drift;
+            if (!last) {
+              // Counts move with the cursor only, so a re-read page is not counted twice.
+              pending = add(pending, delta);
+              return true;
+            }
+            await save(tx, job, {
+              cursor: done ? null : (page.nextCursor as string),
+              phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
+              counts: add(add(job.counts, pending), delta),
+              drift,
             });
-            delta = {
-              pages: 1,
-              members: written.members,
-              users: written.users,
-              pledgeEvents: written.pledgeEvents,
-            };
-            drift = {
-              added: (drift?.added ?? 0) + written.added,
-              changed: (drift?.changed ?? 0) + written.changed,
-              removed: drift?.removed ?? 0,
-            };
-          } else {
-            const written = await writePostsPage(tx, {
-              jobId: job.id,
-              campaignId: job.campaignId as string,
-              posts: page.items as never,
-            });
-            delta = { pages: 1, posts: written };
-          }
-          await save(tx, job, {
-            cursor: done ? null : (page.nextCursor as string),
-            phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
-            counts: add(job.counts, delta),
-            drift,
+            pending = {};
+            return true;
           });
-          return true;
-        });
+          if (!stillActive) break;
+        }
         if (!stillActive) return true;
         if (!done && Date.now() >= deadline) return false;
       }
@@ -196,7 +235,7 @@ export function createSyncRunner(deps: {
       const job = await load(jobId);
       if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
       const deadline = Date.now() + deps.sliceMs;
-      const usageBefore = { ...(deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 }) };
+      usageMarks.set(job, usageOf(job));
       await save(db, job, {
         status: 'running',
         startedAt: job.startedAt ?? new Date(),
@@ -245,15 +284,9 @@ export function createSyncRunner(deps: {
         if (permanent) return 'done';
         throw error;
       } finally {
-        const usageAfter = deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 };
-        await db
-          .update(syncJobs)
-          .set({
-            counts: sql`${syncJobs.counts} || jsonb_build_object(
-              'patreonCalls', coalesce((${syncJobs.counts}->>'patreonCalls')::int, 0) + ${usageAfter.calls - usageBefore.calls}::int,
-              'rateLimited', coalesce((${syncJobs.counts}->>'rateLimited')::int, 0) + ${usageAfter.rateLimited - usageBefore.rateLimited}::int)`,
-          })
-          .where(eq(syncJobs.id, jobId));
+        // Calls made since the last save (e.g. a failed page) still count.
+        const [current] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
+        if (current) await save(db, Object.assign(job, { counts: current.counts }), {});
       }
     },
   };
