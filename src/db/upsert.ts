@@ -1,4 +1,4 @@
-import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './database.js';
 
@@ -6,6 +6,9 @@ import type { DbOrTx } from './database.js';
  * One multi-row `INSERT … ON CONFLICT DO UPDATE` for a batch of rows. Only the columns the rows
  * carry are updated (a partial row never blanks the others), and a row whose values did not change
  * is not rewritten at all (`WHERE … IS DISTINCT FROM`), so `updated_at` moves only on real change.
+ *
+ * The rows travel as one JSON parameter expanded by `jsonb_to_recordset`: building and binding
+ * thousands of parameters costs more than the statement itself.
  */
 export async function upsertRows<T extends PgTable>(
   db: DbOrTx,
@@ -28,6 +31,8 @@ export async function upsertRows<T extends PgTable>(
   return written;
 }
 
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
 async function upsertGroup<T extends PgTable>(
   db: DbOrTx,
   table: T,
@@ -37,36 +42,41 @@ async function upsertGroup<T extends PgTable>(
   const [first] = rows;
   if (!first) return 0;
   const columns = getTableColumns(table) as Record<string, PgColumn>;
+  const keys = Object.keys(first).filter(
+    (key) => (first as Record<string, unknown>)[key] !== undefined && columns[key],
+  );
+  const inserted = keys.map((key) => columns[key] as PgColumn);
   const targetNames = new Set(options.target.map((column) => column.name));
   const skip = new Set(['createdAt', 'updatedAt', ...(options.keep ?? [])]);
-  const updated = Object.keys(first)
-    .filter((key) => (first as Record<string, unknown>)[key] !== undefined)
-    .filter((key) => !skip.has(key) && columns[key] && !targetNames.has(columns[key].name))
-    .map((key) => [key, (columns[key] as PgColumn).name] as const);
+  const updated = keys
+    .filter((key) => !skip.has(key) && !targetNames.has((columns[key] as PgColumn).name))
+    .map((key) => (columns[key] as PgColumn).name);
 
-  const name = getTableName(table);
-  const current = (column: string) => sql.raw(`"${name}"."${column}"`);
-  const excluded = (column: string) => sql.raw(`excluded."${column}"`);
-  const set: Record<string, SQL> = Object.fromEntries(
-    updated.map(([key, column]) => [key, excluded(column)]),
+  const payload = JSON.stringify(
+    rows.map((row) =>
+      Object.fromEntries(
+        keys.map((key) => [(columns[key] as PgColumn).name, (row as Record<string, unknown>)[key]]),
+      ),
+    ),
   );
-  if ('updatedAt' in columns) set.updatedAt = sql`now()`;
-
-  const query = db.insert(table).values(rows);
+  const name = quote(getTableName(table));
+  const list = inserted.map((column) => quote(column.name)).join(', ');
+  const recordType = inserted
+    .map((column) => `${quote(column.name)} ${column.getSQLType()}`)
+    .join(', ');
+  const target = options.target.map((column) => quote(column.name)).join(', ');
+  let conflict: string;
   if (updated.length === 0) {
-    const result = await query.onConflictDoNothing({ target: options.target });
-    return result.rowCount ?? 0;
+    conflict = `on conflict (${target}) do nothing`;
+  } else {
+    const set = updated.map((column) => `${quote(column)} = excluded.${quote(column)}`);
+    if ('updatedAt' in columns) set.push('"updated_at" = now()');
+    const current = updated.map((column) => `${name}.${quote(column)}`).join(', ');
+    const incoming = updated.map((column) => `excluded.${quote(column)}`).join(', ');
+    conflict = `on conflict (${target}) do update set ${set.join(', ')} where (${current}) is distinct from (${incoming})`;
   }
-  const result = await query.onConflictDoUpdate({
-    target: options.target,
-    set,
-    setWhere: sql`(${sql.join(
-      updated.map(([, column]) => current(column)),
-      sql`, `,
-    )}) is distinct from (${sql.join(
-      updated.map(([, column]) => excluded(column)),
-      sql`, `,
-    )})`,
-  });
+  const result = await db.execute(
+    sql`${sql.raw(`insert into ${name} (${list}) select ${list} from jsonb_to_recordset(`)}${payload}${sql.raw(`::jsonb) as x(${recordType}) ${conflict}`)}`,
+  );
   return result.rowCount ?? 0;
 }

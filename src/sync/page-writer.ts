@@ -216,7 +216,8 @@ export async function tombstoneUnseen(tx: DbOrTx, jobId: string, campaignId: str
         and(
           eq(table.campaignId, campaignId),
           isNull(table.deletedAt),
-          sql`not exists (select 1 from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind} and ${syncSeen.resourceId} = ${table.id})`,
+          // A hashed anti-join: one pass over what this job saw, not a lookup per row.
+          sql`${table.id} not in (select ${syncSeen.resourceId} from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
         ),
       );
   const removedMembers = (await unseen(members, 'member')).rowCount ?? 0;

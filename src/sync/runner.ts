@@ -116,8 +116,18 @@ export function createSyncRunner(deps: {
               cursor: job.cursor ?? undefined,
               alreadyFetched: job.counts.posts ?? 0,
             });
-      for await (const page of pages) {
+      // The next page is fetched while this one is written: Patreon's latency and ours overlap.
+      let upcoming = pages.next();
+      for (;;) {
+        const result = await upcoming;
+        if (result.done) break;
+        const page = result.value;
         const done = page.nextCursor === undefined;
+        if (!done) {
+          upcoming = pages.next();
+          // Settled later or never (when the slice stops here): never an unhandled rejection.
+          upcoming.catch(() => {});
+        }
         // One transaction per page, committed with the cursor. The embedded database fails to
         // commit very large transactions, so there a page is written in chunks and only the last
         // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
@@ -182,8 +192,8 @@ export function createSyncRunner(deps: {
           });
           if (!stillActive) break;
         }
-        if (!stillActive) return true;
-        if (!done && Date.now() >= deadline) return false;
+        if (!stillActive || done) return true;
+        if (Date.now() >= deadline) return false;
       }
       return true;
     });
