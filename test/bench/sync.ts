@@ -8,7 +8,9 @@
  * Patreon's rate limit is lifted on both sides: this measures our side.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import pino from 'pino';
@@ -21,11 +23,11 @@ import { runMigrations } from '../../src/db/migrations.js';
 import { connections, patreonUsers, syncJobs } from '../../src/db/schema/index.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
+import { databaseDigest, patreonDigest } from '../fixtures/sync.js';
 
-const SIZES = (process.argv[2] ?? '10000,100000').split(',').map(Number);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NAIVE_LIMIT = 10_000;
-const PORT = 4900 + Math.floor(Math.random() * 90);
+const PORT = Number(process.env.BENCH_PORT ?? 4900 + Math.floor(Math.random() * 90));
 const base = `http://127.0.0.1:${PORT}`;
 const TOKEN_KEY = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
 
@@ -71,8 +73,10 @@ async function freshDatabase(
   kind: 'postgres' | 'embedded',
 ): Promise<{ database: Database; drop: () => Promise<void> }> {
   if (kind === 'embedded') {
-    const database = await openDatabase({ embedded: { inMemory: true } });
-    return { database, drop: async () => {} };
+    // On disk, as `npm start` runs it (an in-memory database would hold all data in RSS).
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-'));
+    const database = await openDatabase({ embedded: { dataDir: path.join(dataDir, 'pglite') } });
+    return { database, drop: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const name = `pgw_bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: PG_URL });
@@ -156,14 +160,21 @@ async function serviceSync(
     .select()
     .from(syncJobs)
     .where(eq(syncJobs.id, job?.id as string));
+  // Correctness, not just speed: what we stored is exactly what Patreon serves.
+  const [expected, actual] = await Promise.all([
+    patreonDigest(app.patreon, token.access_token, '1234560'),
+    databaseDigest(database.db, '1234560'),
+  ]);
   await app.close();
   await drop();
   return {
     seconds,
     members: row?.counts.members ?? 0,
     events: row?.counts.pledgeEvents ?? 0,
+    calls: row?.counts.patreonCalls ?? 0,
     startRss,
     peak,
+    verified: expected.digest === actual.digest && actual.count === row?.counts.members,
   };
 }
 
@@ -227,17 +238,43 @@ async function naiveSync(
   return { seconds, members: done };
 }
 
+// Each measurement runs in a process of its own, so its RSS is its own (an embedded database's
+// memory would otherwise stay with the process into the next run).
+const [mode, kindArg, sizeArg] = process.argv.slice(2);
+if (mode === '--one') {
+  const kind = kindArg as 'postgres' | 'embedded';
+  const size = Number(sizeArg);
+  const token = JSON.parse(process.env.BENCH_TOKEN ?? '{}');
+  const service = await serviceSync(kind, token);
+  const naive = size <= NAIVE_LIMIT ? await naiveSync(kind, token, size) : undefined;
+  process.stdout.write(`${JSON.stringify({ service, naive })}\n`);
+  process.exit(0);
+}
+
+const sizes = (mode ?? '10000,100000').split(',').map(Number);
 console.log(
   `bench:sync on ${os.cpus().length} cores (sandbox, database and service share them); Node ${process.version}`,
 );
-for (const size of SIZES) {
+for (const size of sizes) {
   const { child, token } = await startSandbox(size);
   for (const kind of ['postgres', 'embedded'] as const) {
-    const service = await serviceSync(kind, token);
+    const run = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/bench/sync.ts', '--one', kind, String(size)],
+      {
+        env: { ...process.env, BENCH_TOKEN: JSON.stringify(token), BENCH_PORT: String(PORT) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let output = '';
+    run.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    await new Promise((resolve) => run.once('exit', resolve));
+    const { service, naive } = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
     const rate = service.members / service.seconds;
-    let line = `${kind.padEnd(8)} ${String(size).padStart(6)} members: ${service.seconds.toFixed(1)} s, ${Math.round(rate)} members/s (${service.events} pledge events), RSS ${service.startRss} → peak ${service.peak} MiB`;
-    if (size <= NAIVE_LIMIT) {
-      const naive = await naiveSync(kind, token, size);
+    let line = `${kind.padEnd(8)} ${String(size).padStart(6)} members: ${service.seconds.toFixed(1)} s, ${Math.round(rate)} members/s (${service.events} pledge events, ${service.calls} Patreon calls, data ${service.verified ? 'identical to Patreon' : 'DIFFERS from Patreon'}), RSS ${service.startRss} → peak ${service.peak} MiB`;
+    if (naive) {
       const naiveRate = naive.members / naive.seconds;
       line += ` | naive one-row-per-query: ${naive.seconds.toFixed(1)} s, ${Math.round(naiveRate)} members/s → ${(rate / naiveRate).toFixed(1)}× faster`;
     }
