@@ -220,21 +220,24 @@ export function createSyncRunner(deps: {
           removed: removed.members,
         },
       });
-      await recordEvent(tx, {
-        type: 'sync.completed',
-        dedupeKey: `sync.completed:${job.id}`,
-        connectionId: job.connectionId,
-        campaignId: job.campaignId ?? undefined,
-        payload: {
-          jobId: job.id,
-          kind: job.kind,
-          campaignId: job.campaignId,
-          counts: job.counts,
-          drift: job.drift,
-        },
-      });
+      await recordSyncEvent(tx, job, 'sync.completed', { counts: job.counts, drift: job.drift });
     });
   }
+
+  /** `sync.completed` / `sync.failed` for the host, in the transaction that ends the job. */
+  const recordSyncEvent = (
+    tx: DbOrTx,
+    job: JobRow,
+    type: 'sync.completed' | 'sync.failed',
+    details: Record<string, unknown>,
+  ) =>
+    recordEvent(tx, {
+      type,
+      dedupeKey: `${type}:${job.id}`,
+      connectionId: job.connectionId,
+      campaignId: job.campaignId ?? undefined,
+      payload: { jobId: job.id, kind: job.kind, campaignId: job.campaignId, ...details },
+    });
 
   return {
     /**
@@ -276,18 +279,7 @@ export function createSyncRunner(deps: {
             finishedAt: permanent ? new Date() : null,
           });
           if (permanent) {
-            await recordEvent(tx, {
-              type: 'sync.failed',
-              dedupeKey: `sync.failed:${job.id}`,
-              connectionId: job.connectionId,
-              campaignId: job.campaignId ?? undefined,
-              payload: {
-                jobId: job.id,
-                kind: job.kind,
-                campaignId: job.campaignId,
-                errorCode: code,
-              },
-            });
+            await recordSyncEvent(tx, job, 'sync.failed', { errorCode: code });
           }
         });
         deps.log.warn({ jobId, code, permanent }, 'sync slice failed');

@@ -20,10 +20,10 @@ import { loadConfig } from '../../src/config/config.js';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
-import { connections, patreonUsers, syncJobs } from '../../src/db/schema/index.js';
+import { syncJobs } from '../../src/db/schema/index.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
-import { databaseDigest, patreonDigest } from '../fixtures/sync.js';
+import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NAIVE_LIMIT = 10_000;
@@ -117,25 +117,7 @@ async function serviceSync(
   const app = await buildApp({ config, database, logger: pino({ level: 'warn' }) });
   await app.ready();
   const cipher = createTokenCipher(config.tokenKeys);
-  await database.db.insert(patreonUsers).values({ id: '4410001' });
-  const [connection] = await database.db
-    .insert(connections)
-    .values({
-      externalUserId: 'bench',
-      role: 'creator',
-      patreonUserId: '4410001',
-      scopes: ['campaigns'],
-    })
-    .returning();
-  const id = connection?.id as string;
-  await database.db
-    .update(connections)
-    .set({
-      accessTokenCiphertext: cipher.seal(token.access_token, id),
-      refreshTokenCiphertext: cipher.seal(token.refresh_token, id),
-      tokenExpiresAt: new Date(Date.now() + 30 * 86_400_000),
-    })
-    .where(eq(connections.id, id));
+  const id = await insertCreatorConnection(database.db, cipher, token);
 
   let peak = rssMiB();
   const sampler = setInterval(() => {

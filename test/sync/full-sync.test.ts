@@ -2,36 +2,8 @@ import { count, eq, isNull, sql } from 'drizzle-orm';
 import t from 'tap';
 import { members, memberTiers, pledgeEvents, posts, tiers } from '../../src/db/schema/index.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { waitForJobs } from '../fixtures/sync.js';
 import { auth } from '../helper.js';
-
-type Gateway = Awaited<ReturnType<typeof startGateway>>;
-
-async function waitForJobs(gateway: Gateway, connectionId: string, timeoutMs = 60_000) {
-  const started = Date.now();
-  for (;;) {
-    const response = await gateway.app.inject({
-      method: 'GET',
-      url: `/v1/sync-jobs?connectionId=${connectionId}`,
-      headers: auth(),
-    });
-    const jobs = response.json().data as { status: string }[];
-    if (
-      jobs.length > 0 &&
-      jobs.every((job) => ['succeeded', 'failed', 'cancelled'].includes(job.status))
-    ) {
-      return jobs as {
-        id: string;
-        status: string;
-        kind: string;
-        counts: Record<string, number>;
-        drift: Record<string, number> | null;
-        error: unknown;
-      }[];
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`jobs not done: ${JSON.stringify(jobs)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 t.test('connecting a creator syncs the campaign, and a second pass rewrites nothing', async (t) => {
   const gateway = await startGateway(t, { members: 300 });
@@ -41,7 +13,7 @@ t.test('connecting a creator syncs the campaign, and a second pass rewrites noth
     userId: '4410001',
   });
   const connectionId = landed.searchParams.get('connection') as string;
-  const [job] = await waitForJobs(gateway, connectionId);
+  const [job] = await waitForJobs(gateway.app, connectionId);
   t.equal(job?.status, 'succeeded', JSON.stringify(job?.error));
   t.match(job?.counts, { campaigns: 1, members: 300, pages: 1 + 1, posts: 24 });
   t.ok((job?.counts.pledgeEvents ?? 0) > 300);
@@ -81,7 +53,7 @@ t.test('connecting a creator syncs the campaign, and a second pass rewrites noth
     payload: { mode: 'reconcile' },
   });
   t.equal(again.statusCode, 202);
-  const [reconcile] = (await waitForJobs(gateway, connectionId)).filter(
+  const [reconcile] = (await waitForJobs(gateway.app, connectionId)).filter(
     (j) => j.kind === 'reconcile',
   );
   t.equal(reconcile?.status, 'succeeded');
@@ -97,7 +69,7 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     userId: '4410001',
   });
   const connectionId = landed.searchParams.get('connection') as string;
-  await waitForJobs(gateway, connectionId);
+  await waitForJobs(gateway.app, connectionId);
   const db = gateway.database.db;
   const [someone] = await db
     .select()
@@ -119,7 +91,7 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
       body: { fullName: 'Gone Soon' },
     })
   ).json;
-  await waitForJobs(gateway, connectionId);
+  await waitForJobs(gateway.app, connectionId);
 
   await gateway.app.inject({
     method: 'POST',
@@ -127,7 +99,7 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     headers: auth(),
     payload: { mode: 'reconcile' },
   });
-  await waitForJobs(gateway, connectionId);
+  await waitForJobs(gateway.app, connectionId);
   await gateway.sandbox.call(`/_control/members/${neverPaid.record.id}`, { method: 'DELETE' });
   await gateway.app.inject({
     method: 'POST',
@@ -135,7 +107,7 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     headers: auth(),
     payload: { mode: 'reconcile' },
   });
-  const jobs = (await waitForJobs(gateway, connectionId)).filter((j) => j.kind === 'reconcile');
+  const jobs = (await waitForJobs(gateway.app, connectionId)).filter((j) => j.kind === 'reconcile');
   const [latest, earlier] = jobs;
   t.same(
     earlier?.drift,

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { request } from 'undici';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
-import { connections, patreonUsers, syncJobs } from '../../src/db/schema/index.js';
+import { syncJobs } from '../../src/db/schema/index.js';
 import { freePort } from '../fixtures/gateway.js';
 import { startSandbox } from '../fixtures/sandbox.js';
-import { databaseDigest, patreonDigest } from '../fixtures/sync.js';
+import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
 import { auth, createRealDatabase, realDatabaseUrl, TEST_API_KEY, testConfig } from '../helper.js';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
@@ -28,26 +27,8 @@ t.test(
     // A creator connection holding the sandbox's creator token, sealed as the service seals it.
     const config = testConfig();
     const cipher = createTokenCipher(config.tokenKeys);
-    await database.db.insert(patreonUsers).values({ id: '4410001' });
-    const [connection] = await database.db
-      .insert(connections)
-      .values({
-        externalUserId: 'creator',
-        role: 'creator',
-        patreonUserId: '4410001',
-        scopes: ['campaigns', 'campaigns.members'],
-      })
-      .returning();
-    const id = connection?.id as string;
     const token = (await sandbox.call('/_control/creator-token')).json;
-    await database.db
-      .update(connections)
-      .set({
-        accessTokenCiphertext: cipher.seal(token.access_token, id),
-        refreshTokenCiphertext: cipher.seal(token.refresh_token, id),
-        tokenExpiresAt: new Date(Date.now() + 86_400_000 * 30),
-      })
-      .where(eq(connections.id, id));
+    const id = await insertCreatorConnection(database.db, cipher, token);
 
     const port = await freePort();
     const env = {
