@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
 import {
   benefits,
@@ -91,19 +91,11 @@ export async function writeCampaign(tx: DbOrTx, campaign: Campaign, connectionId
   );
 
   const links = tierList.flatMap((tier) =>
-    (tier.benefits ?? []).map((benefit) => ({ tierId: tier.id, benefitId: benefit.id })),
+    (tier.benefits ?? []).map((benefit): [string, string] => [tier.id, benefit.id]),
   );
   const tierIds = tierList.map((t) => t.id);
   if (tierIds.length > 0) {
-    await replaceLinks(
-      tx,
-      tierBenefits,
-      tierBenefits.tierId,
-      tierIds,
-      links,
-      ({ tierId, benefitId }) => sql`(${tierId}, ${benefitId})`,
-      sql`(${tierBenefits.tierId}, ${tierBenefits.benefitId})`,
-    );
+    await replaceLinks(tx, tierBenefits, ['tier_id', 'benefit_id'], tierIds, links);
   }
   return { tiers: tierList.length, benefits: benefitList.length, goals: goalList.length };
 }
@@ -144,17 +136,9 @@ export async function writeMembersPage(
   const added = page.length - existing.length;
 
   const links = page.flatMap((m) =>
-    (m.currentlyEntitledTiers ?? []).map((tier) => ({ memberId: m.id, tierId: tier.id })),
+    (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
   );
-  await replaceLinks(
-    tx,
-    memberTiers,
-    memberTiers.memberId,
-    ids,
-    links,
-    ({ memberId, tierId }) => sql`(${memberId}, ${tierId})`,
-    sql`(${memberTiers.memberId}, ${memberTiers.tierId})`,
-  );
+  await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, links);
 
   const events = uniqueById(
     page.flatMap((m) =>
@@ -171,10 +155,7 @@ export async function writeMembersPage(
     { target: [pledgeEvents.id] },
   );
 
-  await tx
-    .insert(syncSeen)
-    .values(ids.map((resourceId) => ({ jobId: input.jobId, kind: 'member' as const, resourceId })))
-    .onConflictDoNothing();
+  await markSeen(tx, input.jobId, 'member', ids);
   return {
     members: page.length,
     users: users.length,
@@ -197,12 +178,12 @@ export async function writePostsPage(
       target: [posts.id],
     },
   );
-  await tx
-    .insert(syncSeen)
-    .values(
-      input.posts.map((p) => ({ jobId: input.jobId, kind: 'post' as const, resourceId: p.id })),
-    )
-    .onConflictDoNothing();
+  await markSeen(
+    tx,
+    input.jobId,
+    'post',
+    input.posts.map((p) => p.id),
+  );
   return input.posts.length;
 }
 
@@ -244,25 +225,39 @@ async function tombstoneMissing(
     );
 }
 
+/** Remembers what this pass saw; ids travel as one array parameter. */
+async function markSeen(tx: DbOrTx, jobId: string, kind: 'member' | 'post', ids: string[]) {
+  if (ids.length === 0) return;
+  await tx.execute(
+    sql`insert into ${syncSeen} (job_id, kind, resource_id)
+        select ${jobId}::uuid, ${kind}, unnest(${sql.param(ids)}::text[]) on conflict do nothing`,
+  );
+}
+
 /**
- * Makes the link rows of `owners` exactly `links`: deletes the ones that went away and inserts
- * the new ones; links that stay are not touched.
+ * Makes the link rows of `owners` exactly `links` ([owner, other] pairs): deletes the ones that
+ * went away and inserts the new ones; links that stay are not touched. Pairs travel as two array
+ * parameters.
  */
-async function replaceLinks<L extends Record<string, string>>(
+async function replaceLinks(
   tx: DbOrTx,
   table: typeof memberTiers | typeof tierBenefits,
-  ownerColumn: typeof memberTiers.memberId | typeof tierBenefits.tierId,
+  [ownerColumn, otherColumn]: [string, string],
   owners: string[],
-  links: L[],
-  tuple: (link: L) => SQL,
-  columns: SQL,
+  links: [string, string][],
 ) {
-  const keep =
-    links.length > 0 ? [sql`${columns} not in (${sql.join(links.map(tuple), sql`, `)})`] : [];
-  await tx.delete(table).where(and(inArray(ownerColumn, owners), ...keep));
-  if (links.length > 0)
-    await tx
-      .insert(table)
-      .values(links as never)
-      .onConflictDoNothing();
+  const left = links.map(([owner]) => owner);
+  const right = links.map(([, other]) => other);
+  const owner = sql.raw(`"${ownerColumn}"`);
+  const other = sql.raw(`"${otherColumn}"`);
+  await tx.execute(
+    sql`delete from ${table} where ${owner} = any(${sql.param(owners)}::text[])
+        and (${owner}, ${other}) not in (select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]))`,
+  );
+  if (links.length > 0) {
+    await tx.execute(
+      sql`insert into ${table} (${owner}, ${other})
+          select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]) on conflict do nothing`,
+    );
+  }
 }
