@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
+import { createRateSlotStore } from '../db/rate-slots.js';
 import { createPatreonClient, type PatreonClient } from './client.js';
+import { createRateGovernor, patreonLimits } from './rate-governor.js';
+import { withSharedBudget } from './shared-governor.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,14 +18,25 @@ declare module 'fastify' {
 export const patreonPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
     const usage = new Map<string, { calls: number; rateLimited: number }>();
+    const limits = {
+      client: { requests: config.rateLimits.clientPer2s, windowMs: 2_000 },
+      token: { requests: config.rateLimits.tokenPerMinute, windowMs: 60_000 },
+      headroom: patreonLimits.headroom,
+    };
+    // On a shared Postgres, instances share Patreon's budget; the embedded database has one.
+    let governor = createRateGovernor(limits);
+    if (app.database.kind === 'postgres') {
+      const store = createRateSlotStore(app.database.db);
+      governor = withSharedBudget(governor, store, limits);
+      const pruner = setInterval(() => store.prune(60_000).catch(() => {}), 60_000);
+      pruner.unref();
+      app.addHook('onClose', async () => clearInterval(pruner));
+    }
     const client = createPatreonClient({
+      governor,
       baseUrl: config.patreon.baseUrl,
       clientId: config.patreon.clientId,
       clientSecret: config.patreon.clientSecret,
-      limits: {
-        client: { requests: config.rateLimits.clientPer2s, windowMs: 2_000 },
-        token: { requests: config.rateLimits.tokenPerMinute, windowMs: 60_000 },
-      },
       onCall: (event) => {
         const key = event.tokenKey;
         const entry = usage.get(key) ?? { calls: 0, rateLimited: 0 };
@@ -35,5 +49,5 @@ export const patreonPlugin = fp(
     app.decorate('patreonUsage', usage);
     app.addHook('onClose', () => client.close());
   },
-  { name: 'patreon' },
+  { name: 'patreon', dependencies: ['database'] },
 );

@@ -25,8 +25,10 @@ t.test(
   '100 concurrent calls from two instances on an expired token → exactly one refresh',
   async (t) => {
     const [databaseA, databaseB] = await sharedDatabase(t);
-    const a = await startGateway(t, { database: databaseA });
-    const b = await startGateway(t, { database: databaseB, sandbox: a.sandbox });
+    // 100 calls on one token within a minute: more than Patreon's per-token budget allows.
+    const env = { PATREON_TOKEN_RATE: '1000' };
+    const a = await startGateway(t, { database: databaseA, env });
+    const b = await startGateway(t, { database: databaseB, sandbox: a.sandbox, env });
     await a.sandbox.call('/_control/limits', { method: 'PUT', body: { enabled: false } });
 
     const landed = await a.connectOverHttp({

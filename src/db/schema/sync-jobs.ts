@@ -1,4 +1,13 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { campaigns } from './campaigns.js';
 import { primaryUuid, rowTimes, timestamptz } from './columns.js';
 import { connections } from './connections.js';
@@ -92,4 +101,19 @@ export const syncSeen = pgTable(
     resourceId: text('resource_id').notNull(),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.kind, t.resourceId] })],
+);
+
+/**
+ * Patreon requests in flight or recently answered, per rate window key, shared by every instance
+ * so together they stay within Patreon's budget. Rows older than the longest window are deleted.
+ */
+export const patreonRateSlots = pgTable(
+  'patreon_rate_slots',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull(),
+    sentAt: timestamptz('sent_at').notNull().defaultNow(),
+    doneAt: timestamptz('done_at'),
+  },
+  (t) => [index('patreon_rate_slots_key_idx').on(t.key, t.doneAt)],
 );
