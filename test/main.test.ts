@@ -160,23 +160,27 @@ t.test('starts, serves with the printed key, and drains on SIGTERM', async (t) =
   t.comment(`during shutdown: ${JSON.stringify({ ...outcomes, broken: outcomes.broken.length })}`);
 });
 
-t.test('a warm embedded database starts faster', { skip: Boolean(realDatabaseUrl) }, async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-warm-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const times: number[] = [];
-  const keys: (string | undefined)[] = [];
-  const rss: number[] = [];
-  for (const round of ['first', 'warm']) {
-    const port = await freePort();
-    const run = start({ PORT: String(port), DATA_DIR: dataDir });
-    times.push(await waitReady(`http://127.0.0.1:${port}`, 30_000));
-    rss.push(await rssMiB(run.child.pid));
-    keys.push(/Development API key[^\n]*\n\s+(\S+)/.exec(run.stdout())?.[1]);
-    run.child.kill('SIGTERM');
-    t.equal(await run.exit, 0, `${round} run exits cleanly`);
-  }
-  t.equal(keys[1], keys[0], 'the development key survives a restart');
-  t.comment(
-    `pglite ready: first run ${times[0]} ms (RSS ${rss[0]} MiB), warm ${times[1]} ms (RSS ${rss[1]} MiB)`,
-  );
-});
+t.test(
+  'the embedded database restarts warm and keeps the development key',
+  { skip: Boolean(realDatabaseUrl) },
+  async (t) => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-warm-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    const times: number[] = [];
+    const keys: (string | undefined)[] = [];
+    const rss: number[] = [];
+    for (const round of ['first', 'warm']) {
+      const port = await freePort();
+      const run = start({ PORT: String(port), DATA_DIR: dataDir });
+      times.push(await waitReady(`http://127.0.0.1:${port}`, 30_000));
+      rss.push(await rssMiB(run.child.pid));
+      keys.push(/Development API key[^\n]*\n\s+(\S+)/.exec(run.stdout())?.[1]);
+      run.child.kill('SIGTERM');
+      t.equal(await run.exit, 0, `${round} run exits cleanly`);
+    }
+    t.equal(keys[1], keys[0], 'the development key survives a restart');
+    t.comment(
+      `pglite ready: first run ${times[0]} ms (RSS ${rss[0]} MiB), warm ${times[1]} ms (RSS ${rss[1]} MiB)`,
+    );
+  },
+);
