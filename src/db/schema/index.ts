@@ -1,5 +1,6 @@
 export * from './campaigns.js';
 export * from './connections.js';
+export * from './leases.js';
 export * from './members.js';
 export * from './outbound.js';
 export * from './patreon-users.js';

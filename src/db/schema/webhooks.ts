@@ -5,6 +5,7 @@ import {
   customType,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   uuid,
@@ -49,6 +50,8 @@ export const patreonWebhooks = pgTable(
   ],
 );
 
+export type WebhookEventResult = { changes: string[]; ignored?: string };
+
 export const webhookEventStatuses = ['received', 'applied', 'ignored', 'failed'] as const;
 export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
 
@@ -71,7 +74,11 @@ export const webhookEvents = pgTable(
     resourceId: text('resource_id'),
     status: text('status').$type<WebhookEventStatus>().notNull().default('received'),
     attempts: integer('attempts').notNull().default(0),
+    /** After a failed attempt: not before this time (later events of the resource wait too). */
+    nextAttemptAt: timestamptz('next_attempt_at'),
     lastError: text('last_error'),
+    /** What applying it meant: the semantic changes derived, or why it was ignored. */
+    result: jsonb('result').$type<WebhookEventResult>(),
     receivedAt: timestamptz('received_at').notNull().defaultNow(),
     duplicateCount: integer('duplicate_count').notNull().default(0),
     appliedAt: timestamptz('applied_at'),
