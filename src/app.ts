@@ -23,6 +23,8 @@ import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
 import { syncPlugin } from './sync/plugin.js';
 import { syncRoutes } from './sync/routes.js';
+import { webhooksPlugin } from './webhooks/plugin.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 export type BuildAppOptions = {
   config: Config;
@@ -73,6 +75,7 @@ export async function buildApp({
   await app.register(connectionsPlugin, { config });
   await app.register(queuePlugin, { config });
   await app.register(syncPlugin, { config });
+  await app.register(webhooksPlugin, { config });
 
   await app.register(healthRoutes);
   await app.register(oauthRoutes);
@@ -93,6 +96,7 @@ export async function buildApp({
       await v1.register(connectionRoutes);
       await v1.register(campaignRoutes);
       await v1.register(syncRoutes);
+      await v1.register(webhookRoutes);
     },
     { prefix: '/v1' },
   );

@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
-import { createTokenCipher } from '../crypto/token-cipher.js';
+import { createTokenCipher, type TokenCipher } from '../crypto/token-cipher.js';
 import { createOAuthFlow, type OAuthFlow } from './oauth-flow.js';
 import { type ConnectionsService, createConnectionsService } from './service.js';
 import { createTokenVault, type TokenVault } from './token-vault.js';
@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     connections: {
       config: Config;
+      /** Seals tokens and webhook secrets at rest. */
+      cipher: TokenCipher;
       service: ConnectionsService;
       vault: TokenVault;
       flow: OAuthFlow;
@@ -56,7 +58,7 @@ export const connectionsPlugin = fp(
       },
     });
     const service = createConnectionsService({ db, vault, patreon: app.patreon, log: app.log });
-    app.decorate('connections', { config, service, vault, flow, onCreatorConnected });
+    app.decorate('connections', { config, cipher, service, vault, flow, onCreatorConnected });
   },
   { name: 'connections', dependencies: ['database', 'patreon'] },
 );

@@ -37,6 +37,11 @@ export const openapi = fp(
             name: 'sync',
             description: 'Jobs that bring a creator’s Patreon data into the gateway.',
           },
+          {
+            name: 'webhooks',
+            description:
+              'Patreon’s webhooks into the gateway: registration, deliveries, and how each was applied.',
+          },
           { name: 'operations', description: 'Health and readiness probes.' },
         ],
         // Every operation needs the API key unless it says otherwise (the health probes).

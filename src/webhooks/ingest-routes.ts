@@ -1,0 +1,119 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../http/errors.js';
+import { problemResponses } from '../http/problem.js';
+import {
+  WebhookEventUnknownError,
+  WebhookNotFoundError,
+  WebhookSignatureError,
+  WebhookStoreUnavailableError,
+} from './errors.js';
+import type { EventWriter } from './event-writer.js';
+import type { WebhookSecrets } from './secrets.js';
+import { dedupeKey } from './signature.js';
+import { isTrigger, TRIGGERS } from './triggers.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Seconds Patreon is asked to wait before retrying when we cannot store. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** Which member or post a delivery is about, so events of one resource apply in order. */
+function resourceOf(body: Buffer): { type: string | null; id: string | null } {
+  try {
+    const data = (JSON.parse(body.toString('utf8')) as { data?: { type?: unknown; id?: unknown } })
+      .data;
+    return {
+      type: typeof data?.type === 'string' ? data.type : null,
+      id: typeof data?.id === 'string' || typeof data?.id === 'number' ? String(data.id) : null,
+    };
+  } catch {
+    return { type: null, id: null };
+  }
+}
+
+/**
+ * `POST /webhooks/patreon/{webhookId}`: Patreon's deliveries. The body is taken as raw bytes (no
+ * JSON parser runs, nothing is re-serialised), the signature is checked on exactly those bytes,
+ * and the answer is 200 only once the event is committed.
+ */
+export const webhookIngestRoutes: FastifyPluginAsyncZod<{
+  secrets: WebhookSecrets;
+  writer: EventWriter;
+  bodyLimit: number;
+}> = async (app, { secrets, writer, bodyLimit }) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  app.post(
+    '/webhooks/patreon/:webhookId',
+    {
+      bodyLimit,
+      schema: {
+        operationId: 'receivePatreonWebhook',
+        tags: ['webhooks'],
+        summary: 'Receive a delivery from Patreon (called by Patreon, not by the host)',
+        description: `The URI we register at Patreon for one campaign; \`webhookId\` is our own unguessable id. The raw body must carry \`X-Patreon-Signature\` (hex HMAC-MD5 of the exact bytes with that webhook's secret) and a known \`X-Patreon-Event\` (${TRIGGERS.map((t) => `\`${t}\``).join(', ')}). The event is stored before the 200; a redelivery of the same bytes is acknowledged and stored once. 503 with \`Retry-After\` when it cannot be stored, so Patreon retries.`,
+        params: z.object({ webhookId: z.string().max(64) }),
+        response: {
+          200: z.object({
+            id: z.string().describe('Our id of the stored event.'),
+            duplicate: z.boolean().describe('True when these exact bytes were stored before.'),
+          }),
+          ...problemResponses(400, 401, 404, 413, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { webhookId } = request.params;
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      if (!UUID.test(webhookId)) throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+      try {
+        const verdict = await secrets.verify(
+          webhookId,
+          body,
+          request.headers['x-patreon-signature'],
+        );
+        if (verdict === 'unknown') throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+        if (verdict === 'bad-signature') {
+          request.log.warn({ webhookId }, 'webhook delivery with a bad signature');
+          throw new WebhookSignatureError(
+            'X-Patreon-Signature is missing or does not match the body.',
+          );
+        }
+        const event = request.headers['x-patreon-event'];
+        if (!isTrigger(event)) {
+          throw new WebhookEventUnknownError(
+            `X-Patreon-Event must be one of ${TRIGGERS.join(', ')}.`,
+          );
+        }
+        const resource = resourceOf(body);
+        const stored = await writer.store({
+          webhookId,
+          event,
+          dedupeKey: dedupeKey(webhookId, event, body),
+          body,
+          resourceType: resource.type,
+          resourceId: resource.id,
+        });
+        request.log.info(
+          { webhookId, event, eventId: stored.id, duplicate: stored.duplicate },
+          'webhook stored',
+        );
+        return { id: String(stored.id), duplicate: stored.duplicate };
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        // Not stored: Patreon must try again later, so never a 2xx.
+        request.log.error({ err: error, webhookId }, 'could not store a webhook delivery');
+        throw new WebhookStoreUnavailableError('The event store is unavailable; retry later.', {
+          cause: error,
+        });
+      }
+    },
+  );
+
+  app.addHook('onSend', async (_request, reply) => {
+    if (reply.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  });
+};

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config/config.js';
+import { createWebhookApplier, type WebhookApplier } from './apply.js';
+import { createEventWriter } from './event-writer.js';
+import { webhookIngestRoutes } from './ingest-routes.js';
+import { createWebhookRegistration, type WebhookRegistration } from './registration.js';
+import { createWebhookSecrets } from './secrets.js';
+import { createWebhookService, type WebhookService } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhooks: {
+      service: WebhookService;
+      registration: WebhookRegistration;
+      applier: WebhookApplier;
+    };
+  }
+}
+
+export const WEBHOOK_RECONCILE_QUEUE = 'webhooks-reconcile';
+
+/**
+ * Patreon's webhooks into the gateway: registration at Patreon (on connect, on the reconcile
+ * schedule, on demand), the ingest route (verify, store durably, answer), and the applier that
+ * turns stored deliveries into rows and host events.
+ */
+export const webhooksPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    const db = app.database.db;
+    const secrets = createWebhookSecrets({ db, cipher: app.connections.cipher });
+    const applier = createWebhookApplier({
+      db,
+      patreon: app.patreon,
+      vault: app.connections.vault,
+      log: app.log,
+      batchSize: 100,
+      maxAttempts: 8,
+      pollMs: 1000,
+    });
+    const writer = createEventWriter(db, {
+      maxBatch: 500,
+      maxInFlight: app.database.kind === 'embedded' ? 1 : 2,
+      onStored: () => applier.notify(),
+    });
+    const registration = createWebhookRegistration({
+      db,
+      vault: app.connections.vault,
+      patreon: app.patreon,
+      cipher: app.connections.cipher,
+      secrets,
+      publicUrl: config.server.publicUrl,
+      log: app.log,
+    });
+    const service = createWebhookService({
+      db,
+      registration,
+      notifyApplier: () => applier.notify(),
+    });
+    app.decorate('webhooks', { service, registration, applier });
+
+    // Registration talks to Patreon: a queued job (retried on failure), one per connection.
+    await app.queue.createQueue(WEBHOOK_RECONCILE_QUEUE, {
+      name: WEBHOOK_RECONCILE_QUEUE,
+      retryLimit: 8,
+      retryDelay: 10,
+      retryBackoff: true,
+    });
+    const queueReconcile = async (connectionId: string) => {
+      await app.queue.send(
+        WEBHOOK_RECONCILE_QUEUE,
+        { connectionId },
+        { singletonKey: connectionId },
+      );
+    };
+    app.connections.onCreatorConnected.push(queueReconcile);
+    await app.queue.work<{ connectionId: string }>(
+      WEBHOOK_RECONCILE_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: 1 },
+      async ([job]) => {
+        if (!job) return;
+        await registration.reconcile(job.data.connectionId);
+      },
+    );
+
+    await app.register(webhookIngestRoutes, {
+      secrets,
+      writer,
+      bodyLimit: config.server.bodyLimitBytes,
+    });
+    app.addHook('onReady', async () => applier.notify());
+    app.addHook('onClose', async () => applier.close());
+  },
+  { name: 'webhooks', dependencies: ['queue', 'connections', 'patreon', 'database'] },
+);

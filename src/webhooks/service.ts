@@ -1,0 +1,201 @@
+import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { CampaignNotFoundError } from '../campaigns/errors.js';
+import type { Db } from '../db/database.js';
+import { campaigns, patreonWebhooks, webhookEvents } from '../db/schema/index.js';
+import { InvalidCursorError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../http/pagination.js';
+import { NotACreatorCampaignError, WebhookEventNotFoundError } from './errors.js';
+import type { WebhookRegistration } from './registration.js';
+import type {
+  ListWebhookEventsQuery,
+  ListWebhooksQuery,
+  WebhookEventView,
+  WebhookView,
+} from './schemas.js';
+
+type WebhookRow = typeof patreonWebhooks.$inferSelect;
+type EventRow = typeof webhookEvents.$inferSelect;
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** The host's view of our Patreon webhooks and of what they delivered. */
+export function createWebhookService(deps: {
+  db: Db;
+  registration: WebhookRegistration;
+  notifyApplier: () => void;
+}) {
+  const { db } = deps;
+
+  async function deliveryCounts(ids: string[]) {
+    if (ids.length === 0)
+      return new Map<string, WebhookView['deliveries'] & { last: Date | null }>();
+    const rows = await db
+      .select({
+        webhookId: webhookEvents.webhookId,
+        received: sql<number>`count(*) filter (where ${webhookEvents.status} = 'received')::int`,
+        applied: sql<number>`count(*) filter (where ${webhookEvents.status} = 'applied')::int`,
+        ignored: sql<number>`count(*) filter (where ${webhookEvents.status} = 'ignored')::int`,
+        failed: sql<number>`count(*) filter (where ${webhookEvents.status} = 'failed')::int`,
+        duplicates: sql<number>`coalesce(sum(${webhookEvents.duplicateCount}), 0)::int`,
+        last: sql<string | null>`max(${webhookEvents.receivedAt})`,
+      })
+      .from(webhookEvents)
+      .where(inArray(webhookEvents.webhookId, ids))
+      .groupBy(webhookEvents.webhookId);
+    return new Map(
+      rows.map(({ webhookId, last, ...counts }) => [
+        webhookId,
+        { ...counts, last: last ? new Date(last) : null },
+      ]),
+    );
+  }
+
+  function eventView(row: EventRow, campaignId: string): WebhookEventView {
+    return {
+      id: String(row.id),
+      webhookId: row.webhookId,
+      campaignId,
+      event: row.event as WebhookEventView['event'],
+      status: row.status,
+      resource: { type: row.resourceType, id: row.resourceId },
+      changes: row.result?.changes ?? [],
+      ignoredReason: row.result?.ignored ?? null,
+      attempts: row.attempts,
+      lastError: row.lastError,
+      duplicateCount: row.duplicateCount,
+      receivedAt: row.receivedAt.toISOString(),
+      appliedAt: iso(row.appliedAt),
+    };
+  }
+
+  async function findEvent(id: string) {
+    const [found] = await db
+      .select({ event: webhookEvents, campaignId: patreonWebhooks.campaignId })
+      .from(webhookEvents)
+      .innerJoin(patreonWebhooks, eq(patreonWebhooks.id, webhookEvents.webhookId))
+      .where(eq(webhookEvents.id, Number(id)));
+    if (!found) throw new WebhookEventNotFoundError(`No webhook event ${id}.`);
+    return found;
+  }
+
+  return {
+    async list(query: ListWebhooksQuery) {
+      const where: SQL[] = [isNull(patreonWebhooks.deletedAt)];
+      if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
+      if (query.cursor) {
+        const [createdAt, id] = decodeCursor(query.cursor, 2);
+        where.push(
+          sql`(${patreonWebhooks.createdAt}, ${patreonWebhooks.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
+        );
+      }
+      const rows = await db
+        .select({ webhook: patreonWebhooks, key: sql<string>`${patreonWebhooks.createdAt}::text` })
+        .from(patreonWebhooks)
+        .where(and(...where))
+        .orderBy(desc(patreonWebhooks.createdAt), desc(patreonWebhooks.id))
+        .limit(query.limit + 1);
+      const counts = await deliveryCounts(rows.map((row) => row.webhook.id));
+      return toPage(
+        rows,
+        query.limit,
+        (row) => [row.key, row.webhook.id],
+        (row) => webhookView(row.webhook, counts.get(row.webhook.id)),
+      );
+    },
+
+    /** Reconciles the campaign's webhook at Patreon now (see WebhookRegistration). */
+    async reconcileCampaign(campaignId: string) {
+      const [campaign] = await db
+        .select({ connectionId: campaigns.connectionId })
+        .from(campaigns)
+        .where(and(eq(campaigns.id, campaignId), isNull(campaigns.deletedAt)));
+      if (!campaign) throw new CampaignNotFoundError(`No campaign ${campaignId}.`);
+      if (!campaign.connectionId) {
+        throw new NotACreatorCampaignError(
+          `Campaign ${campaignId} has no creator connection to register webhooks with.`,
+        );
+      }
+      return deps.registration.reconcile(campaign.connectionId, campaignId);
+    },
+
+    async listEvents(query: ListWebhookEventsQuery) {
+      const where: SQL[] = [];
+      if (query.status) where.push(eq(webhookEvents.status, query.status));
+      if (query.event) where.push(eq(webhookEvents.event, query.event));
+      if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
+      if (query.cursor) {
+        const [id] = decodeCursor(query.cursor, 1);
+        if (!/^\d{1,18}$/.test(id ?? '')) {
+          throw new InvalidCursorError('The cursor is malformed or belongs to another list.');
+        }
+        where.push(lt(webhookEvents.id, Number(id)));
+      }
+      const rows = await db
+        .select({ event: webhookEvents, campaignId: patreonWebhooks.campaignId })
+        .from(webhookEvents)
+        .innerJoin(patreonWebhooks, eq(patreonWebhooks.id, webhookEvents.webhookId))
+        .where(and(...where))
+        .orderBy(desc(webhookEvents.id))
+        .limit(query.limit + 1);
+      const views = rows.map((row) => eventView(row.event, row.campaignId));
+      return toPage(
+        views,
+        query.limit,
+        (view) => [view.id],
+        (view) => view,
+      );
+    },
+
+    async getEvent(id: string) {
+      const found = await findEvent(id);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(found.event.body.toString('utf8'));
+      } catch {
+        payload = found.event.body.toString('utf8');
+      }
+      return { ...eventView(found.event, found.campaignId), payload };
+    },
+
+    /** Applies the event again (from scratch: attempts reset). Re-applying changes nothing new. */
+    async retryEvent(id: string) {
+      await findEvent(id);
+      await db
+        .update(webhookEvents)
+        .set({ status: 'received', attempts: 0, nextAttemptAt: null, lastError: null })
+        .where(eq(webhookEvents.id, Number(id)));
+      deps.notifyApplier();
+      const found = await findEvent(id);
+      return eventView(found.event, found.campaignId);
+    },
+  };
+}
+
+function webhookView(
+  row: WebhookRow,
+  counts: (WebhookView['deliveries'] & { last: Date | null }) | undefined,
+): WebhookView {
+  return {
+    id: row.id,
+    campaignId: row.campaignId,
+    connectionId: row.connectionId,
+    patreonWebhookId: row.patreonWebhookId,
+    uri: row.uri,
+    triggers: row.triggers,
+    paused: row.paused,
+    numConsecutiveTimesFailed: row.numConsecutiveTimesFailed,
+    lastAttemptedAt: iso(row.lastAttemptedAt),
+    lastReconciledAt: iso(row.lastReconciledAt),
+    lastDeliveryAt: iso(counts?.last ?? null),
+    deliveries: {
+      received: counts?.received ?? 0,
+      applied: counts?.applied ?? 0,
+      ignored: counts?.ignored ?? 0,
+      failed: counts?.failed ?? 0,
+      duplicates: counts?.duplicates ?? 0,
+    },
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export type WebhookService = ReturnType<typeof createWebhookService>;
