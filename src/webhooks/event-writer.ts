@@ -55,19 +55,22 @@ export function createEventWriter(
       if (same) same.push(item);
       else byKey.set(item.event.dedupeKey, [item]);
     }
-    const rows = [...byKey.values()].map(([first]) => (first as Waiting).event);
+    const rows = [...byKey.values()].map((same) => (same[0] as Waiting).event);
+    // Copies in this batch beyond the first count as duplicates too.
+    const extra = [...byKey.values()].map((same) => same.length - 1);
     try {
       const result = await db.execute<{ id: string; dedupe_key: string; inserted: boolean }>(
-        sql`insert into ${webhookEvents} (webhook_id, event, dedupe_key, body, resource_type, resource_id)
+        sql`insert into ${webhookEvents} (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
             select * from unnest(
               ${sql.param(rows.map((r) => r.webhookId))}::uuid[],
               ${sql.param(rows.map((r) => r.event))}::text[],
               ${sql.param(rows.map((r) => r.dedupeKey))}::text[],
               ${sql.param(rows.map((r) => r.body))}::bytea[],
               ${sql.param(rows.map((r) => r.resourceType))}::text[],
-              ${sql.param(rows.map((r) => r.resourceId))}::text[])
+              ${sql.param(rows.map((r) => r.resourceId))}::text[],
+              ${sql.param(extra)}::int[])
             on conflict (dedupe_key) do update
-              set duplicate_count = ${webhookEvents}.duplicate_count + 1
+              set duplicate_count = ${webhookEvents}.duplicate_count + excluded.duplicate_count + 1
             returning id, dedupe_key, (xmax = 0) as inserted`,
       );
       for (const row of result.rows) {

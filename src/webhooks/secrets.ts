@@ -8,6 +8,8 @@ type Entry = { secret: string; campaignId: string; loadedAt: number };
 
 /** How long a secret that failed to verify stays trusted before we look for a newer one. */
 const RELOAD_AFTER_MS = 1000;
+/** How long any cached entry is used: a webhook deleted by another instance stops taking deliveries. */
+const TTL_MS = 60_000;
 
 /**
  * The secrets of our webhooks, opened once and kept in memory. Another instance may have
@@ -47,7 +49,8 @@ export function createWebhookSecrets(deps: { db: Db; cipher: TokenCipher }) {
       body: Buffer,
       signature: unknown,
     ): Promise<'ok' | 'unknown' | 'bad-signature'> {
-      let entry = cache.get(id) ?? (await load(id));
+      const cached = cache.get(id);
+      let entry = cached && Date.now() - cached.loadedAt < TTL_MS ? cached : await load(id);
       if (!entry) return 'unknown';
       if (verifySignature(entry.secret, body, signature)) return 'ok';
       if (Date.now() - entry.loadedAt < RELOAD_AFTER_MS) return 'bad-signature';

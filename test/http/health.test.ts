@@ -1,6 +1,6 @@
-import net from 'node:net';
 import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
+import { tcpProxy } from '../fixtures/tcp-proxy.js';
 import { build, freshDatabaseUrl } from '../helper.js';
 
 t.test('healthz and readyz answer without a key', async (t) => {
@@ -47,32 +47,3 @@ t.test('readyz follows the database going away and coming back', async (t) => {
   await proxy.listen(port);
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'recovers');
 });
-
-/** A TCP forwarder the test can cut, standing in for a database outage. */
-function tcpProxy(targetPort: number) {
-  let server: net.Server | undefined;
-  const sockets = new Set<net.Socket>();
-  return {
-    listen(port: number): Promise<number> {
-      const listening = net.createServer((client) => {
-        const upstream = net.connect(targetPort, '127.0.0.1');
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {});
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server = listening;
-      return new Promise((resolve) =>
-        listening.listen(port, '127.0.0.1', () =>
-          resolve((listening.address() as net.AddressInfo).port),
-        ),
-      );
-    },
-    close(): Promise<void> {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    },
-  };
-}
