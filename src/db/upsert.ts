@@ -6,6 +6,7 @@ import type { DbOrTx } from './database.js';
  * One multi-row `INSERT … ON CONFLICT DO UPDATE` for a batch of rows. Only the columns the rows
  * carry are updated (a partial row never blanks the others), and a row whose values did not change
  * is not rewritten at all (`WHERE … IS DISTINCT FROM`), so `updated_at` moves only on real change.
+ * Returns how many rows were written (inserted or changed).
  *
  * The rows travel as one JSON parameter expanded by `jsonb_to_recordset`: building and binding
  * thousands of parameters costs more than the statement itself.
@@ -14,21 +15,43 @@ export async function upsertRows<T extends PgTable>(
   db: DbOrTx,
   table: T,
   rows: T['$inferInsert'][],
-  options: { target: PgColumn[]; keep?: string[] },
+  options: UpsertOptions,
 ): Promise<number> {
+  return (await upsertRowsCounted(db, table, rows, options)).written;
+}
+
+export type UpsertOptions = { target: PgColumn[]; keep?: string[] };
+
+/**
+ * `upsertRows`, also telling how many of the written rows were new: an inserted row version has
+ * no `xmax`, an updated one carries the updating transaction's (the ON CONFLICT row lock). One
+ * aggregate row comes back, not a row per member.
+ */
+export async function upsertRowsCounted<T extends PgTable>(
+  db: DbOrTx,
+  table: T,
+  rows: T['$inferInsert'][],
+  options: UpsertOptions,
+): Promise<{ written: number; inserted: number }> {
   // Rows that carry different columns go in separate statements: a column missing from one row
   // would otherwise be written as its default for that row.
   const groups = new Map<string, T['$inferInsert'][]>();
   for (const row of rows) {
-    const present = Object.keys(row).filter(
-      (key) => (row as Record<string, unknown>)[key] !== undefined,
-    );
-    const signature = present.sort().join(',');
-    groups.get(signature)?.push(row) ?? groups.set(signature, [row]);
+    let signature = '';
+    for (const key in row) {
+      if ((row as Record<string, unknown>)[key] !== undefined) signature += `${key},`;
+    }
+    const group = groups.get(signature);
+    if (group) group.push(row);
+    else groups.set(signature, [row]);
   }
-  let written = 0;
-  for (const group of groups.values()) written += await upsertGroup(db, table, group, options);
-  return written;
+  const total = { written: 0, inserted: 0 };
+  for (const group of groups.values()) {
+    const counted = await upsertGroup(db, table, group, options);
+    total.written += counted.written;
+    total.inserted += counted.inserted;
+  }
+  return total;
 }
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -37,32 +60,28 @@ async function upsertGroup<T extends PgTable>(
   db: DbOrTx,
   table: T,
   rows: T['$inferInsert'][],
-  options: { target: PgColumn[]; keep?: string[] },
-): Promise<number> {
+  options: UpsertOptions,
+): Promise<{ written: number; inserted: number }> {
   const [first] = rows;
-  if (!first) return 0;
+  if (!first) return { written: 0, inserted: 0 };
   const columns = getTableColumns(table) as Record<string, PgColumn>;
   const keys = Object.keys(first).filter(
     (key) => (first as Record<string, unknown>)[key] !== undefined && columns[key],
   );
-  const inserted = keys.map((key) => columns[key] as PgColumn);
   const targetNames = new Set(options.target.map((column) => column.name));
   const skip = new Set(['createdAt', 'updatedAt', ...(options.keep ?? [])]);
   const updated = keys
     .filter((key) => !skip.has(key) && !targetNames.has((columns[key] as PgColumn).name))
     .map((key) => (columns[key] as PgColumn).name);
 
-  const payload = JSON.stringify(
-    rows.map((row) =>
-      Object.fromEntries(
-        keys.map((key) => [(columns[key] as PgColumn).name, (row as Record<string, unknown>)[key]]),
-      ),
-    ),
-  );
+  // The record's fields are named after the rows' own keys, so the rows are serialised as they
+  // are (no per-row copy keyed by column name); keys that are not columns are ignored.
+  const payload = JSON.stringify(rows);
   const name = quote(getTableName(table));
-  const list = inserted.map((column) => quote(column.name)).join(', ');
-  const recordType = inserted
-    .map((column) => `${quote(column.name)} ${column.getSQLType()}`)
+  const list = keys.map((key) => quote((columns[key] as PgColumn).name)).join(', ');
+  const fields = keys.map((key) => `x.${quote(key)}`).join(', ');
+  const recordType = keys
+    .map((key) => `${quote(key)} ${(columns[key] as PgColumn).getSQLType()}`)
     .join(', ');
   const target = options.target.map((column) => quote(column.name)).join(', ');
   let conflict: string;
@@ -75,8 +94,9 @@ async function upsertGroup<T extends PgTable>(
     const incoming = updated.map((column) => `excluded.${quote(column)}`).join(', ');
     conflict = `on conflict (${target}) do update set ${set.join(', ')} where (${current}) is distinct from (${incoming})`;
   }
-  const result = await db.execute(
-    sql`${sql.raw(`insert into ${name} (${list}) select ${list} from jsonb_to_recordset(`)}${payload}${sql.raw(`::jsonb) as x(${recordType}) ${conflict}`)}`,
+  const result = await db.execute<{ written: number; inserted: number }>(
+    sql`${sql.raw(`with w as (insert into ${name} (${list}) select ${fields} from jsonb_to_recordset(`)}${payload}${sql.raw(`::jsonb) as x(${recordType}) ${conflict} returning xmax = 0 as inserted) select count(*)::int as written, (count(*) filter (where inserted))::int as inserted from w`)}`,
   );
-  return result.rowCount ?? 0;
+  const [counted] = result.rows;
+  return { written: counted?.written ?? 0, inserted: counted?.inserted ?? 0 };
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
 import {
   benefits,
@@ -13,7 +13,7 @@ import {
   tierBenefits,
   tiers,
 } from '../db/schema/index.js';
-import { upsertRows } from '../db/upsert.js';
+import { upsertRows, upsertRowsCounted } from '../db/upsert.js';
 import type { Campaign, Member, Post, User } from '../patreon/resources.js';
 import {
   benefitRow,
@@ -123,17 +123,13 @@ export async function writeMembersPage(
     { target: [patreonUsers.id] },
   );
 
-  const existing = await tx
-    .select({ id: members.id })
-    .from(members)
-    .where(inArray(members.id, ids));
-  const written = await upsertRows(
+  // What the upsert inserted (not merely changed) is counted by the upsert itself.
+  const written = await upsertRowsCounted(
     tx,
     members,
     page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency))),
     { target: [members.id] },
   );
-  const added = page.length - existing.length;
 
   const links = page.flatMap((m) =>
     (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
@@ -160,8 +156,8 @@ export async function writeMembersPage(
     members: page.length,
     users: users.length,
     pledgeEvents: events.length,
-    added,
-    changed: written - added,
+    added: written.inserted,
+    changed: written.written - written.inserted,
   };
 }
 
