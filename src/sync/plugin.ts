@@ -19,12 +19,16 @@ const RECONCILE_ALL = 'sync-reconcile-all';
  */
 export const syncPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
+    const workerIds: string[] = [];
     const service = createSyncService({
       db: app.database.db,
       queue: app.queue,
       vault: app.connections.vault,
       patreon: app.patreon,
       log: app.log,
+      wakeWorkers: () => {
+        for (const id of workerIds) app.queue.notifyWorker(id);
+      },
     });
     const runner = createSyncRunner({
       db: app.database.db,
@@ -50,17 +54,22 @@ export const syncPlugin = fp(
     await app.queue.schedule(RECONCILE_ALL, config.sync.reconcileCron, {}, { tz: 'UTC' });
 
     for (let worker = 0; worker < config.sync.concurrency; worker++) {
-      await app.queue.work<{ jobId: string }>(
+      const id = await app.queue.work<{ jobId: string }>(
         SYNC_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: 1 },
+        { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
         async ([job]) => {
           if (!job) return;
-          const outcome = await runner.runSlice(job.data.jobId);
+          const outcome = await runner.runSlice(job.data.jobId, { retry: job.retryCount > 0 });
           if (outcome === 'continue') await service.enqueue(job.data.jobId);
+          else if (outcome !== 'done') {
+            await service.enqueue(job.data.jobId, { startAfterMs: outcome.waitMs });
+          }
         },
       );
+      workerIds.push(id);
     }
-    await app.queue.work(RECONCILE_ALL, { pollingIntervalSeconds: 30 }, async () => {
+    // Polled often enough that a scheduled pass starts within seconds of its cron slot.
+    await app.queue.work(RECONCILE_ALL, { pollingIntervalSeconds: 5 }, async () => {
       const count = await service.reconcileAll();
       app.log.info({ connections: count }, 'scheduled reconcile queued');
     });

@@ -35,11 +35,22 @@ export function createSyncService(deps: {
   vault: TokenVault;
   patreon: PatreonClient;
   log: FastifyBaseLogger;
+  /** Wakes this instance's idle sync workers, so a queued slice does not wait for their poll. */
+  wakeWorkers?: () => void;
 }) {
   const { db, queue } = deps;
 
   /** Queues a slice of the job (again); one pending slice per job at a time. */
-  const enqueue = (jobId: string) => queue.send(SYNC_QUEUE, { jobId }, { singletonKey: jobId });
+  const enqueue = async (jobId: string, options: { startAfterMs?: number } = {}) => {
+    const later = options.startAfterMs ? Math.ceil(options.startAfterMs / 1000) : 0;
+    const queued = await queue.send(
+      SYNC_QUEUE,
+      { jobId },
+      { singletonKey: jobId, ...(later > 0 ? { startAfter: later } : {}) },
+    );
+    if (later === 0) deps.wakeWorkers?.();
+    return queued;
+  };
 
   return {
     enqueue,
@@ -172,7 +183,10 @@ function toView(job: JobRow): SyncJobView {
     campaignId: job.campaignId,
     kind: job.kind,
     trigger: job.trigger,
+    // A job waiting out Patreon's rate limit is still under way; `waitingUntil` says until when.
     status: job.status === 'waiting' ? 'running' : job.status,
+    waitingUntil: iso(job.waitingUntil),
+    retries: job.attempts,
     phase: job.phase,
     cursor: job.cursor,
     counts: job.counts,
