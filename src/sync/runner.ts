@@ -5,6 +5,7 @@ import type { Db, DbOrTx } from '../db/database.js';
 import { campaigns, connections, type SyncCounts, syncJobs } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
 import type { PatreonClient } from '../patreon/client.js';
+import { isPatreonError } from '../patreon/errors.js';
 import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
 
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
@@ -241,18 +242,24 @@ export function createSyncRunner(deps: {
 
   return {
     /**
-     * Works on the job until it is done or the slice is over. Returns 'done' or 'continue';
-     * throws a retryable error (the queue retries the slice later).
+     * Works on the job until it is done or the slice is over. Returns 'done', 'continue', or how
+     * long to wait before continuing (Patreon kept answering 429: the job waits, it does not
+     * fail); throws a retryable error (the queue retries the slice later). `retry` says the queue
+     * is retrying a slice that failed or whose worker died: the job's `attempts` counts those.
      */
-    async runSlice(jobId: string): Promise<'done' | 'continue'> {
+    async runSlice(
+      jobId: string,
+      options: { retry?: boolean } = {},
+    ): Promise<'done' | 'continue' | { waitMs: number }> {
       const job = await load(jobId);
       if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
       const deadline = Date.now() + deps.sliceMs;
       usageMarks.set(job, usageOf(job));
       await save(db, job, {
         status: 'running',
+        waitingUntil: null,
         startedAt: job.startedAt ?? new Date(),
-        attempts: job.attempts + 1,
+        attempts: job.attempts + (options.retry ? 1 : 0),
         phase: job.phase ?? 'campaign',
       });
       try {
@@ -269,6 +276,14 @@ export function createSyncRunner(deps: {
           if (Date.now() >= deadline) return 'continue';
         }
       } catch (error) {
+        if (isPatreonError(error, 'PATREON_RATE_LIMITED')) {
+          // The client already waited out several 429s: the job now waits as long as Patreon
+          // asked (at least a few seconds), visibly, and then continues from its cursor.
+          const waitMs = Math.max(5_000, error.details.retryAfterMs ?? 0);
+          await save(db, job, { status: 'waiting', waitingUntil: new Date(Date.now() + waitMs) });
+          deps.log.warn({ jobId, waitMs }, 'sync waits for Patreon rate limit');
+          return { waitMs };
+        }
         const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
         const permanent = PERMANENT.has(code);
         await db.transaction(async (tx) => {

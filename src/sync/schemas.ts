@@ -18,6 +18,16 @@ export const syncJobView = z
       .nullable()
       .describe('`campaign`, `members`, `posts`, `finalize`, then `done`.'),
     cursor: z.string().nullable().describe('Patreon cursor of the next page in this phase.'),
+    waitingUntil: z.iso
+      .datetime()
+      .nullable()
+      .describe(
+        'Set while the job waits out Patreon’s rate limit (it kept answering 429); the job continues from its cursor then.',
+      ),
+    retries: z
+      .number()
+      .int()
+      .describe('Times a slice of the job failed (or its worker died) and was retried.'),
     counts: z
       .object({
         pages: count,
