@@ -1,37 +1,75 @@
 /**
- * `npm run bench:sync [sizes]`: a full sync of 10k and 100k sandbox members through the real
- * service (client, governor, page writer, queue) into real PostgreSQL and into the embedded
- * database, against a naive baseline measured in the same run: the same pages written one
- * statement per member (and per tier link and pledge event), in transactions of 50 members, as
- * such integrations are commonly written. The sandbox runs in its own process; it, Postgres and
- * this process share the machine's cores (2 here), so the figures are lower bounds.
- * Patreon's rate limit is lifted on both sides: this measures our side.
+ * `npm run bench:sync [sizes]`: a full sync of 10k and 100k sandbox members into real PostgreSQL
+ * and into the embedded database, against a naive baseline measured in the same run.
+ *
+ * The service is measured as it runs in production: the compiled `dist/main.js` (built first, so
+ * it is the current source) in a process of its own, pointed at the sandbox as its Patreon,
+ * driven over HTTP (`POST /v1/connections/{id}/sync`, then `GET /v1/sync-jobs/{id}` until it
+ * succeeds). Time runs from that request to the job's success; peak RSS is the kernel's high-water
+ * mark of that process (`VmHWM` in /proc/<pid>/status), its start RSS the `VmRSS` just before the
+ * request. For the embedded database that includes the database itself, which runs in-process.
+ *
+ * The naive baseline writes the same pages one statement per member (and per tier link and pledge
+ * event) in transactions of 50 members, as such integrations are commonly written. It also runs in
+ * a fresh process of its own, so neither side is warmed up by the other: both start cold, as a
+ * deployment does. The sandbox runs in its own process; it, Postgres and the measured process
+ * share the machine's cores (2 here), so the figures are lower bounds. Patreon's rate limit is
+ * lifted on both sides: this measures our side. After each service run, what was stored is
+ * compared with what Patreon serves (a digest of members, entitled tiers and pledge events).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import pino from 'pino';
 import { request } from 'undici';
-import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
-import { type Database, openDatabase } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
-import { syncJobs } from '../../src/db/schema/index.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
 
+type Kind = 'postgres' | 'embedded';
+type Token = { access_token: string; refresh_token: string };
+
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NAIVE_LIMIT = 10_000;
-const PORT = Number(process.env.BENCH_PORT ?? 4900 + Math.floor(Math.random() * 90));
+const PORT = Number(process.env.BENCH_PORT ?? 4900 + Math.floor(Math.random() * 40));
+const SERVICE_PORT = PORT + 50;
 const base = `http://127.0.0.1:${PORT}`;
 const TOKEN_KEY = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
+const API_KEY = 'b'.repeat(32);
+const CAMPAIGN = '1234560';
 
-const rssMiB = () => Math.round(process.memoryUsage().rss / 1048576);
+/** The service's environment: live mode against the sandbox, rate limits lifted. */
+const serviceEnv = (dataDir: string, databaseUrl?: string): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  HOST: '127.0.0.1',
+  PORT: String(SERVICE_PORT),
+  LOG_LEVEL: 'warn',
+  DATA_DIR: dataDir,
+  ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: '10' } : {}),
+  API_KEYS: API_KEY,
+  TOKEN_KEYS: TOKEN_KEY,
+  PATREON_CLIENT_ID: 'sandbox-client-id',
+  PATREON_CLIENT_SECRET: 'sandbox-client-secret',
+  PATREON_BASE_URL: base,
+  RETURN_TO_ALLOWLIST: 'http://127.0.0.1/',
+  PATREON_TOKEN_RATE: '100000',
+  PATREON_CLIENT_RATE: '10000',
+  SYNC_SLICE_SECONDS: '600',
+});
+
+const waitFor = async (check: () => Promise<boolean>, what: string, tries = 300) => {
+  for (let i = 0; ; i++) {
+    if (await check().catch(() => false)) return;
+    if (i > tries) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
 
 async function startSandbox(members: number) {
   const child = spawn(
@@ -49,125 +87,172 @@ async function startSandbox(members: number) {
     ],
     { stdio: 'inherit' },
   );
-  for (let i = 0; ; i++) {
-    try {
-      await request(`${base}/_control/limits`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ enabled: false }),
-      }).then((r) => r.body.dump());
-      break;
-    } catch (error) {
-      if (i > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  const token = (await (await request(`${base}/_control/creator-token`)).body.json()) as {
-    access_token: string;
-    refresh_token: string;
-  };
+  await waitFor(async () => {
+    const response = await request(`${base}/_control/limits`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    });
+    await response.body.dump();
+    return response.statusCode === 200;
+  }, 'the sandbox');
+  const token = (await (await request(`${base}/_control/creator-token`)).body.json()) as Token;
   return { child, token };
 }
 
-async function freshDatabase(
-  kind: 'postgres' | 'embedded',
-): Promise<{ database: Database; drop: () => Promise<void> }> {
-  if (kind === 'embedded') {
-    // On disk, as `npm start` runs it (an in-memory database would hold all data in RSS).
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-'));
-    const database = await openDatabase({ embedded: { dataDir: path.join(dataDir, 'pglite') } });
-    return { database, drop: () => rm(dataDir, { recursive: true, force: true }) };
+/** A fresh database of the kind, migrated, holding the creator connection; closed again. */
+async function prepareDatabase(kind: Kind, token: Token) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-'));
+  let url: string | undefined;
+  let dropDatabase = async () => {};
+  if (kind === 'postgres') {
+    const name = `pgw_bench_${process.pid}_${Date.now()}`;
+    await adminQuery(`create database ${name}`);
+    const parsed = new URL(PG_URL);
+    parsed.pathname = `/${name}`;
+    url = parsed.toString();
+    dropDatabase = () => adminQuery(`drop database if exists ${name} with (force)`);
   }
-  const name = `pgw_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolMax: 10 });
+  // Embedded: on disk under DATA_DIR, as `npm start` runs it.
+  const open = () =>
+    openDatabase(
+      url ? { url, poolMax: 2 } : { embedded: { dataDir: path.join(dataDir, 'pglite') } },
+    );
+  const database = await open();
+  await runMigrations(database);
+  const config = loadConfig(serviceEnv(dataDir, url));
+  const connectionId = await insertCreatorConnection(
+    database.db,
+    createTokenCipher(config.tokenKeys),
+    token,
+  );
+  await database.close();
   return {
-    database,
+    dataDir,
+    url,
+    connectionId,
+    open,
     drop: async () => {
-      const dropper = new pg.Client({ connectionString: PG_URL });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
+      await dropDatabase();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function serviceSync(
-  kind: 'postgres' | 'embedded',
-  token: { access_token: string; refresh_token: string },
-) {
-  const { database, drop } = await freshDatabase(kind);
-  const config = loadConfig({
-    LOG_LEVEL: 'warn',
-    API_KEYS: 'b'.repeat(32),
-    TOKEN_KEYS: TOKEN_KEY,
-    PATREON_CLIENT_ID: 'sandbox-client-id',
-    PATREON_CLIENT_SECRET: 'sandbox-client-secret',
-    PATREON_BASE_URL: base,
-    RETURN_TO_ALLOWLIST: 'http://127.0.0.1/',
-    PATREON_TOKEN_RATE: '100000',
-    PATREON_CLIENT_RATE: '10000',
-    SYNC_SLICE_SECONDS: '600',
-  });
-  const app = await buildApp({ config, database, logger: pino({ level: 'warn' }) });
-  await app.ready();
-  const cipher = createTokenCipher(config.tokenKeys);
-  const id = await insertCreatorConnection(database.db, cipher, token);
-
-  let peak = rssMiB();
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMiB());
-  }, 50);
-  const startRss = rssMiB();
-  const started = performance.now();
-  const [job] = await app.sync.start(id, 'full', 'manual');
-  for (;;) {
-    const [row] = await database.db
-      .select()
-      .from(syncJobs)
-      .where(eq(syncJobs.id, job?.id as string));
-    if (row?.status === 'succeeded') break;
-    if (row?.status === 'failed')
-      throw new Error(`sync failed: ${row.errorCode} ${row.errorDetail}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+async function adminQuery(text: string) {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(text);
+  } finally {
+    await admin.end();
   }
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  const [row] = await database.db
-    .select()
-    .from(syncJobs)
-    .where(eq(syncJobs.id, job?.id as string));
-  // Correctness, not just speed: what we stored is exactly what Patreon serves.
-  const [expected, actual] = await Promise.all([
-    patreonDigest(app.patreon, token.access_token, '1234560'),
-    databaseDigest(database.db, '1234560'),
-  ]);
-  await app.close();
-  await drop();
-  return {
-    seconds,
-    members: row?.counts.members ?? 0,
-    events: row?.counts.pledgeEvents ?? 0,
-    calls: row?.counts.patreonCalls ?? 0,
-    startRss,
-    peak,
-    verified: expected.digest === actual.digest && actual.count === row?.counts.members,
-  };
+}
+
+/** Resident set of a process, current and peak (the kernel's high-water mark), in MiB. */
+async function memoryOf(pid: number) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kib('VmRSS') / 1024), peak: Math.round(kib('VmHWM') / 1024) };
+}
+
+async function api<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
+  const response = await request(`http://127.0.0.1:${SERVICE_PORT}${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${API_KEY}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await response.body.json()) as T;
+  if (response.statusCode >= 300) throw new Error(`${url}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+type JobView = {
+  id: string;
+  status: string;
+  counts: Record<string, number>;
+  error: unknown;
+};
+
+const stopped = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+/** One full sync by the compiled service in its own process, driven over HTTP. */
+async function serviceSync(kind: Kind, token: Token) {
+  const prepared = await prepareDatabase(kind, token);
+  const service = spawn(process.execPath, ['dist/main.js'], {
+    env: serviceEnv(prepared.dataDir, prepared.url),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    await waitFor(async () => {
+      const response = await request(`http://127.0.0.1:${SERVICE_PORT}/readyz`);
+      await response.body.dump();
+      return response.statusCode === 200;
+    }, 'the service');
+    const pid = service.pid as number;
+    const { rss: startRss } = await memoryOf(pid);
+    const started = performance.now();
+    const { jobs } = await api<{ jobs: JobView[] }>(
+      'POST',
+      `/v1/connections/${prepared.connectionId}/sync`,
+      { mode: 'full' },
+    );
+    const jobId = jobs[0]?.id as string;
+    let job: JobView;
+    for (;;) {
+      job = await api<JobView>('GET', `/v1/sync-jobs/${jobId}`);
+      if (job.status === 'succeeded') break;
+      if (job.status === 'failed') throw new Error(`sync failed: ${JSON.stringify(job.error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const { peak } = await memoryOf(pid);
+    service.kill('SIGTERM');
+    await stopped(service);
+
+    // Correctness, not just speed: what we stored is exactly what Patreon serves.
+    const client = createPatreonClient({
+      baseUrl: base,
+      clientId: 'x',
+      clientSecret: 'y',
+      limits: {
+        client: { requests: 1e6, windowMs: 2000 },
+        token: { requests: 1e6, windowMs: 60_000 },
+      },
+    });
+    const database = await prepared.open();
+    const [expected, actual] = await Promise.all([
+      patreonDigest(client, token.access_token, CAMPAIGN),
+      databaseDigest(database.db, CAMPAIGN),
+    ]);
+    await Promise.all([client.close(), database.close()]);
+    return {
+      seconds,
+      members: job.counts.members ?? 0,
+      events: job.counts.pledgeEvents ?? 0,
+      calls: job.counts.patreonCalls ?? 0,
+      startRss,
+      peak,
+      verified: expected.digest === actual.digest && actual.count === job.counts.members,
+    };
+  } finally {
+    service.kill('SIGKILL');
+    await stopped(service);
+    await prepared.drop();
+  }
 }
 
 /** One statement per member, per tier link and per pledge event; a transaction per 50 members. */
-async function naiveSync(
-  kind: 'postgres' | 'embedded',
-  token: { access_token: string },
-  limit: number,
-) {
-  const { database, drop } = await freshDatabase(kind);
-  await runMigrations(database);
+async function naiveSync(kind: Kind, token: Token, limit: number) {
+  const prepared = await prepareDatabase(kind, token);
+  const database = await prepared.open();
   await database.pool.query(`insert into campaigns (id) values ('1234560')`);
   const client = createPatreonClient({
     baseUrl: base,
@@ -216,44 +301,55 @@ async function naiveSync(
   const seconds = (performance.now() - started) / 1000;
   await client.close();
   await database.close();
-  await drop();
+  await prepared.drop();
   return { seconds, members: done };
 }
 
-// Each measurement runs in a process of its own, so its RSS is its own (an embedded database's
-// memory would otherwise stay with the process into the next run).
 const [mode, kindArg, sizeArg] = process.argv.slice(2);
-if (mode === '--one') {
-  const kind = kindArg as 'postgres' | 'embedded';
-  const size = Number(sizeArg);
-  const token = JSON.parse(process.env.BENCH_TOKEN ?? '{}');
-  const service = await serviceSync(kind, token);
-  const naive = size <= NAIVE_LIMIT ? await naiveSync(kind, token, size) : undefined;
-  process.stdout.write(`${JSON.stringify({ service, naive })}\n`);
+if (mode === '--naive') {
+  const naive = await naiveSync(
+    kindArg as Kind,
+    JSON.parse(process.env.BENCH_TOKEN ?? '{}'),
+    Number(sizeArg),
+  );
+  process.stdout.write(`${JSON.stringify(naive)}\n`);
   process.exit(0);
 }
 
+/** The baseline in a fresh process of its own, like the service. */
+async function naiveInOwnProcess(kind: Kind, size: number, token: Token) {
+  const run = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/bench/sync.ts', '--naive', kind, String(size)],
+    {
+      env: { ...process.env, BENCH_TOKEN: JSON.stringify(token), BENCH_PORT: String(PORT) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  run.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  await stopped(run);
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as {
+    seconds: number;
+    members: number;
+  };
+}
+
 const sizes = (mode ?? '10000,100000').split(',').map(Number);
+// The service is measured from its compiled form: build the current source first.
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+  stdio: 'inherit',
+});
 console.log(
   `bench:sync on ${os.cpus().length} cores (sandbox, database and service share them); Node ${process.version}`,
 );
 for (const size of sizes) {
   const { child, token } = await startSandbox(size);
   for (const kind of ['postgres', 'embedded'] as const) {
-    const run = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/bench/sync.ts', '--one', kind, String(size)],
-      {
-        env: { ...process.env, BENCH_TOKEN: JSON.stringify(token), BENCH_PORT: String(PORT) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let output = '';
-    run.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    await new Promise((resolve) => run.once('exit', resolve));
-    const { service, naive } = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    const service = await serviceSync(kind, token);
+    const naive = size <= NAIVE_LIMIT ? await naiveInOwnProcess(kind, size, token) : undefined;
     const rate = service.members / service.seconds;
     let line = `${kind.padEnd(8)} ${String(size).padStart(6)} members: ${service.seconds.toFixed(1)} s, ${Math.round(rate)} members/s (${service.events} pledge events, ${service.calls} Patreon calls, data ${service.verified ? 'identical to Patreon' : 'DIFFERS from Patreon'}), RSS ${service.startRss} → peak ${service.peak} MiB`;
     if (naive) {
@@ -263,6 +359,6 @@ for (const size of sizes) {
     console.log(line);
   }
   child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await stopped(child);
 }
 process.exit(0);
