@@ -30,7 +30,7 @@ export type DatabaseOptions =
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if ('url' in options) {
     const pool = createPool(options.url, options.poolMax);
-    return wrap('postgres', pool, options.url, () => pool.end());
+    return wrap('postgres', pool, options.url, () => endPool(pool));
   }
   const source = options.embedded;
   let pglite: PGlite;
@@ -81,7 +81,60 @@ function createPool(connectionString: string, max: number): pg.Pool {
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // A connection that dies while checked out (between the statements of a transaction) emits
+  // 'error' on its client; the pending or next query fails with it, so the event itself is only
+  // noise, but unheard it would crash the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    releaseOnFailedBegin(client);
+  });
   return pool;
+}
+
+/**
+ * drizzle-orm 0.45's pooled `transaction()` sends BEGIN before its try/finally, so a BEGIN that
+ * fails (the server went away) never releases the client: the pool loses that slot for good, and
+ * `end()` waits for it forever. When BEGIN fails, release the client with the error ourselves, so
+ * the pool discards it.
+ */
+function releaseOnFailedBegin(client: pg.PoolClient) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+    const result = query(...args);
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === 'string' ? first : first?.text;
+    if (text && /^\s*begin\b/i.test(text) && result instanceof Promise) {
+      result.catch((error: Error) => {
+        try {
+          client.release(error);
+        } catch {
+          // already released
+        }
+      });
+    }
+    return result;
+  };
+}
+
+/** How long closing waits for checked-out connections before it stops waiting. */
+const END_TIMEOUT_MS = 5000;
+
+/**
+ * Ends the pool, waiting for connections still in use, but not forever: after the server went
+ * away mid-transaction, a connection can stay checked out for good, and shutdown must not hang.
+ */
+async function endPool(pool: pg.Pool): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), END_TIMEOUT_MS);
+  });
+  const outcome = await Promise.race([pool.end(), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    process.emitWarning(
+      `database pool: ${pool.totalCount - pool.idleCount} connection(s) still checked out at close`,
+    );
+  }
 }
 
 function wrap(

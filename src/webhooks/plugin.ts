@@ -34,7 +34,7 @@ export const webhooksPlugin = fp(
       patreon: app.patreon,
       vault: app.connections.vault,
       log: app.log,
-      batchSize: 100,
+      batchSize: app.database.kind === 'embedded' ? 5 : 100,
       maxAttempts: 8,
       pollMs: 1000,
     });
@@ -89,7 +89,8 @@ export const webhooksPlugin = fp(
       bodyLimit: config.server.bodyLimitBytes,
     });
     app.addHook('onReady', async () => applier.notify());
-    app.addHook('onClose', async () => applier.close());
+    // Before the database closes: the applier finishes its batch and stops.
+    app.addHook('preClose', async () => applier.close());
   },
   { name: 'webhooks', dependencies: ['queue', 'connections', 'patreon', 'database'] },
 );
