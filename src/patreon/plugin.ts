@@ -5,11 +5,15 @@ import { createRateSlotStore } from '../db/rate-slots.js';
 import { createPatreonClient, type PatreonClient } from './client.js';
 import { createRateGovernor, patreonLimits } from './rate-governor.js';
 import { withSharedBudget } from './shared-governor.js';
+import { usageScope } from './usage.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     patreon: PatreonClient;
-    /** Patreon calls and 429s per token key (connection id) since start; read by the sync. */
+    /**
+     * Patreon calls and 429s since start, per usage scope (a sync job's id, see usage.ts) or,
+     * outside any scope, per token key (connection id).
+     */
     patreonUsage: Map<string, { calls: number; rateLimited: number }>;
   }
 }
@@ -38,7 +42,7 @@ export const patreonPlugin = fp(
       clientId: config.patreon.clientId,
       clientSecret: config.patreon.clientSecret,
       onCall: (event) => {
-        const key = event.tokenKey;
+        const key = usageScope.getStore() ?? event.tokenKey;
         const entry = usage.get(key) ?? { calls: 0, rateLimited: 0 };
         entry.calls++;
         if (event.status === 429) entry.rateLimited++;

@@ -6,6 +6,7 @@ import { campaigns, connections, type SyncCounts, syncJobs } from '../db/schema/
 import { recordEvent } from '../events/record-event.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
+import { usageScope } from '../patreon/usage.js';
 import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
 
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
@@ -52,10 +53,10 @@ export function createSyncRunner(deps: {
     return job;
   }
 
-  /** Patreon usage of the job's connection at the last save, to count calls into the job. */
+  /** Patreon usage of the job (its slices run in its usage scope) at the last save. */
   const usageMarks = new WeakMap<JobRow, { calls: number; rateLimited: number }>();
   const usageOf = (job: JobRow) => ({
-    ...(deps.usage.get(job.connectionId) ?? { calls: 0, rateLimited: 0 }),
+    ...(deps.usage.get(job.id) ?? { calls: 0, rateLimited: 0 }),
   });
 
   async function save(tx: DbOrTx, job: JobRow, changes: Partial<JobRow>) {
@@ -247,66 +248,74 @@ export function createSyncRunner(deps: {
      * fail); throws a retryable error (the queue retries the slice later). `retry` says the queue
      * is retrying a slice that failed or whose worker died: the job's `attempts` counts those.
      */
-    async runSlice(
+    runSlice(
       jobId: string,
       options: { retry?: boolean } = {},
     ): Promise<'done' | 'continue' | { waitMs: number }> {
-      const job = await load(jobId);
-      if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
-      const deadline = Date.now() + deps.sliceMs;
-      usageMarks.set(job, usageOf(job));
-      await save(db, job, {
-        status: 'running',
-        waitingUntil: null,
-        startedAt: job.startedAt ?? new Date(),
-        attempts: job.attempts + (options.retry ? 1 : 0),
-        phase: job.phase ?? 'campaign',
-      });
-      try {
-        for (;;) {
-          const current = await load(jobId);
-          if (!current || current.status === 'cancelled') return 'done';
-          if (job.phase === 'campaign') await campaignPhase(job);
-          else if (job.phase === 'members' || job.phase === 'posts') {
-            if (!(await listPhase(job, job.phase, deadline))) return 'continue';
-          } else if (job.phase === 'finalize') {
-            await finalize(job);
-            return 'done';
-          } else return 'done';
-          if (Date.now() >= deadline) return 'continue';
-        }
-      } catch (error) {
-        if (isPatreonError(error, 'PATREON_RATE_LIMITED')) {
-          // The client already waited out several 429s: the job now waits as long as Patreon
-          // asked (at least a few seconds), visibly, and then continues from its cursor.
-          const waitMs = Math.max(5_000, error.details.retryAfterMs ?? 0);
-          await save(db, job, { status: 'waiting', waitingUntil: new Date(Date.now() + waitMs) });
-          deps.log.warn({ jobId, waitMs }, 'sync waits for Patreon rate limit');
-          return { waitMs };
-        }
-        const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
-        const permanent = PERMANENT.has(code);
-        await db.transaction(async (tx) => {
-          await save(tx, job, {
-            status: permanent ? 'failed' : 'queued',
-            errorCode: code,
-            errorDetail: (error as Error).message?.slice(0, 500) ?? null,
-            finishedAt: permanent ? new Date() : null,
-          });
-          if (permanent) {
-            await recordSyncEvent(tx, job, 'sync.failed', { errorCode: code });
-          }
-        });
-        deps.log.warn({ jobId, code, permanent }, 'sync slice failed');
-        if (permanent) return 'done';
-        throw error;
-      } finally {
-        // Calls made since the last save (e.g. a failed page) still count.
-        const [current] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
-        if (current) await save(db, Object.assign(job, { counts: current.counts }), {});
-      }
+      // Patreon calls made by this slice are counted into this job alone.
+      return usageScope.run(jobId, () => runSlice(jobId, options));
     },
   };
+
+  async function runSlice(
+    jobId: string,
+    options: { retry?: boolean },
+  ): Promise<'done' | 'continue' | { waitMs: number }> {
+    const job = await load(jobId);
+    if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
+    const deadline = Date.now() + deps.sliceMs;
+    usageMarks.set(job, usageOf(job));
+    await save(db, job, {
+      status: 'running',
+      waitingUntil: null,
+      startedAt: job.startedAt ?? new Date(),
+      attempts: job.attempts + (options.retry ? 1 : 0),
+      phase: job.phase ?? 'campaign',
+    });
+    try {
+      for (;;) {
+        const current = await load(jobId);
+        if (!current || current.status === 'cancelled') return 'done';
+        if (job.phase === 'campaign') await campaignPhase(job);
+        else if (job.phase === 'members' || job.phase === 'posts') {
+          if (!(await listPhase(job, job.phase, deadline))) return 'continue';
+        } else if (job.phase === 'finalize') {
+          await finalize(job);
+          return 'done';
+        } else return 'done';
+        if (Date.now() >= deadline) return 'continue';
+      }
+    } catch (error) {
+      if (isPatreonError(error, 'PATREON_RATE_LIMITED')) {
+        // The client already waited out several 429s: the job now waits as long as Patreon
+        // asked (at least a few seconds), visibly, and then continues from its cursor.
+        const waitMs = Math.max(5_000, error.details.retryAfterMs ?? 0);
+        await save(db, job, { status: 'waiting', waitingUntil: new Date(Date.now() + waitMs) });
+        deps.log.warn({ jobId, waitMs }, 'sync waits for Patreon rate limit');
+        return { waitMs };
+      }
+      const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
+      const permanent = PERMANENT.has(code);
+      await db.transaction(async (tx) => {
+        await save(tx, job, {
+          status: permanent ? 'failed' : 'queued',
+          errorCode: code,
+          errorDetail: (error as Error).message?.slice(0, 500) ?? null,
+          finishedAt: permanent ? new Date() : null,
+        });
+        if (permanent) {
+          await recordSyncEvent(tx, job, 'sync.failed', { errorCode: code });
+        }
+      });
+      deps.log.warn({ jobId, code, permanent }, 'sync slice failed');
+      if (permanent) return 'done';
+      throw error;
+    } finally {
+      // Calls made since the last save (e.g. a failed page) still count.
+      const [current] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
+      if (current) await save(db, Object.assign(job, { counts: current.counts }), {});
+    }
+  }
 }
 
 export type SyncRunner = ReturnType<typeof createSyncRunner>;
