@@ -52,8 +52,12 @@ export function createSyncService(deps: {
     return queued;
   };
 
+  /** Work to do whenever a connection is reconciled (e.g. repairing its Patreon webhooks). */
+  const onReconcile: ((connectionId: string) => Promise<void>)[] = [];
+
   return {
     enqueue,
+    onReconcile,
 
     /**
      * Creates one job per campaign of a creator connection and queues them. The campaign list
@@ -113,6 +117,13 @@ export function createSyncService(deps: {
       });
       for (const job of jobs) await enqueue(job.id);
       deps.log.info({ connectionId, kind, jobs: jobs.length }, 'sync queued');
+      if (kind === 'reconcile') {
+        for (const hook of onReconcile) {
+          await hook(connectionId).catch((error: unknown) => {
+            deps.log.warn({ err: error, connectionId }, 'reconcile follow-up failed');
+          });
+        }
+      }
       return jobs.map(toView);
     },
 

@@ -74,6 +74,8 @@ export const webhooksPlugin = fp(
       );
     };
     app.connections.onCreatorConnected.push(queueReconcile);
+    // Every reconcile pass (scheduled or asked for) also repairs the webhooks, un-pausing them.
+    app.sync.onReconcile.push(queueReconcile);
     await app.queue.work<{ connectionId: string }>(
       WEBHOOK_RECONCILE_QUEUE,
       { batchSize: 1, pollingIntervalSeconds: 1 },
@@ -92,5 +94,5 @@ export const webhooksPlugin = fp(
     // Before the database closes: the applier finishes its batch and stops.
     app.addHook('preClose', async () => applier.close());
   },
-  { name: 'webhooks', dependencies: ['queue', 'connections', 'patreon', 'database'] },
+  { name: 'webhooks', dependencies: ['queue', 'connections', 'patreon', 'database', 'sync'] },
 );
