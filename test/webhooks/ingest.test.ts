@@ -72,9 +72,9 @@ t.test('bad signatures are 401 problems and store nothing', async (t) => {
     t.equal(response.json().code, 'WEBHOOK_SIGNATURE_INVALID', name);
   }
   t.equal((await stored()).length, 0, 'nothing stored');
-  const secretsSeen = logs
-    .lines
-    .filter((line) => line.includes(SECRET) || line.includes(patreonSignature(SECRET, body)));
+  const secretsSeen = logs.lines.filter(
+    (line) => line.includes(SECRET) || line.includes(patreonSignature(SECRET, body)),
+  );
   t.same(secretsSeen, [], 'neither the secret nor a signature is logged');
 });
 
