@@ -58,17 +58,31 @@ export function createEventWriter(
     const rows = [...byKey.values()].map((same) => (same[0] as Waiting).event);
     // Copies in this batch beyond the first count as duplicates too.
     const extra = [...byKey.values()].map((same) => same.length - 1);
+    // The bodies travel as one binary parameter, cut apart by offset in SQL: a bytea[] would be
+    // sent as text, every body hex-escaped (twice its size) and parsed back by the server.
+    const starts: number[] = [];
+    let offset = 1;
+    for (const row of rows) {
+      starts.push(offset);
+      offset += row.body.length;
+    }
+    const bodies = Buffer.concat(rows.map((r) => r.body));
     try {
       const result = await db.execute<{ id: string; dedupe_key: string; inserted: boolean }>(
         sql`insert into ${webhookEvents} (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
-            select * from unnest(
+            select r.webhook_id, r.event, r.dedupe_key,
+                   substring(${sql.param(bodies)}::bytea from r.start for r.length),
+                   r.resource_type, r.resource_id, r.extra
+            from unnest(
               ${sql.param(rows.map((r) => r.webhookId))}::uuid[],
               ${sql.param(rows.map((r) => r.event))}::text[],
               ${sql.param(rows.map((r) => r.dedupeKey))}::text[],
-              ${sql.param(rows.map((r) => r.body))}::bytea[],
+              ${sql.param(starts)}::int[],
+              ${sql.param(rows.map((r) => r.body.length))}::int[],
               ${sql.param(rows.map((r) => r.resourceType))}::text[],
               ${sql.param(rows.map((r) => r.resourceId))}::text[],
               ${sql.param(extra)}::int[])
+              as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra)
             on conflict (dedupe_key) do update
               set duplicate_count = ${webhookEvents}.duplicate_count + excluded.duplicate_count + 1
             returning id, dedupe_key, (xmax = 0) as inserted`,

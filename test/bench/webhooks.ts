@@ -1,0 +1,549 @@
+/**
+ * `npm run bench:webhooks`: Patreon deliveries into `POST /webhooks/patreon/{id}` under load
+ * (autocannon, 50 connections), the service against a naive receiver measured in the same run.
+ *
+ * Each request is a distinct `members:update` payload of ~1.3 KB (member, user and entitled tier,
+ * the shape Patreon sends; member and user ids from a counter), signed like Patreon (hex HMAC-MD5
+ * of the exact bytes, keyed by the webhook's secret). No two bodies are equal, so none is a
+ * duplicate and every 2xx must be one new row.
+ *
+ * The service runs from source (`node --import tsx src/main.ts`: the loader only transpiles at
+ * import, so the steady state runs the same code as `dist/`, which other benchmarks rebuild) in a
+ * process of its own, configured as in production: a fresh database, migrated, holding one
+ * campaign and its webhook (secret sealed with the token key), `DATABASE_POOL_MAX` 10. It is
+ * measured at LOG_LEVEL `info`, the production default (three JSON lines per delivery, written
+ * to /dev/null), and again at `warn`, which shows what that logging costs. Its applier runs as it
+ * would: the payloads are valid members of that campaign, so while the load runs it also applies
+ * what was stored (new patrons with their users, tier links and host events) on the same cores
+ * and database; the output shows how far it got ("applied") and that nothing failed.
+ *
+ * The naive receiver is how such an endpoint is usually written: bare Fastify (no logger, no
+ * schemas), the raw body, the same signature check, then one `INSERT` per request into the same
+ * `webhook_events` table (same indexes, a fresh database of its own, a pool of 10), answered 200
+ * once that autocommit statement returns. It runs in a process of its own too.
+ *
+ * Real PostgreSQL keeps its default durability (`synchronous_commit` on, fsync on). The embedded
+ * database (PGlite on disk, in the service's process) is measured for the service only.
+ * Load generator, database and receiver share the machine's cores (2 here), so the figures are
+ * lower bounds; the CPU each used is printed. Each receiver gets a warm-up (1,000 requests, then
+ * about 2 s more), then the measured run: a fixed number of requests, about 10 s at the
+ * warm-up's rate, so none is cut off. Afterwards the rows stored must equal the 2xx answers of
+ * warm-up and run exactly, and every id a 2xx named is looked up ("lost": not stored). Req/s,
+ * p50 and p99 are the measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { request } from 'undici';
+import { loadConfig } from '../../src/config/config.js';
+import { createTokenCipher } from '../../src/crypto/token-cipher.js';
+import { openDatabase } from '../../src/db/database.js';
+import { runMigrations } from '../../src/db/migrations.js';
+import { campaigns, patreonWebhooks } from '../../src/db/schema/index.js';
+
+type Kind = 'postgres' | 'embedded';
+
+const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PORT = Number(process.env.BENCH_PORT ?? 5100 + Math.floor(Math.random() * 40));
+const CONNECTIONS = 50;
+const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP_REQUESTS ?? 1000);
+const RUN_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const POOL_MAX = 10;
+const TOKEN_KEY = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
+const SECRET = 'bench-webhook-secret-0123456789abcdef';
+const CAMPAIGN = '1234560';
+const TIER = '54321';
+const EVENT = 'members:update';
+
+const serviceEnv = (
+  dataDir: string,
+  databaseUrl?: string,
+  logLevel = 'info',
+): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  HOST: '127.0.0.1',
+  PORT: String(PORT),
+  LOG_LEVEL: logLevel,
+  DATA_DIR: dataDir,
+  ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(POOL_MAX) } : {}),
+  API_KEYS: 'w'.repeat(32),
+  TOKEN_KEYS: TOKEN_KEY,
+  // Live mode with a Patreon nobody calls: member deliveries apply without any API call.
+  PATREON_CLIENT_ID: 'bench-client-id',
+  PATREON_CLIENT_SECRET: 'bench-client-secret',
+  PATREON_BASE_URL: 'http://127.0.0.1:9',
+  RETURN_TO_ALLOWLIST: 'http://127.0.0.1/',
+});
+
+/** Member number `n` as Patreon delivers it on `members:update` (~1.3 KB). */
+function memberBody(n: number): string {
+  // Patreon's member ids are UUIDs; this one is derived from n.
+  const memberId = createHash('md5')
+    .update(`bench-member-${n}`)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+  const userId = String(70_000_000 + n);
+  const api = 'https://www.patreon.com/api/oauth2/v2';
+  return JSON.stringify({
+    data: {
+      attributes: {
+        campaign_lifetime_support_cents: 500 * (1 + (n % 12)),
+        currently_entitled_amount_cents: 500,
+        email: `patron.${n}@example.com`,
+        full_name: `Patron Number ${n}`,
+        is_follower: false,
+        is_free_trial: false,
+        is_gifted: false,
+        last_charge_date: '2026-11-01T01:00:00.000+00:00',
+        last_charge_status: 'Paid',
+        lifetime_support_cents: 500 * (1 + (n % 12)),
+        next_charge_date: '2026-12-01T00:00:00.000+00:00',
+        note: '',
+        patron_status: 'active_patron',
+        pledge_cadence: 1,
+        pledge_relationship_start: '2026-01-31T00:00:00.000+00:00',
+        will_pay_amount_cents: 500,
+      },
+      id: memberId,
+      relationships: {
+        address: { data: null },
+        campaign: {
+          data: { type: 'campaign', id: CAMPAIGN },
+          links: { related: `${api}/campaigns/${CAMPAIGN}` },
+        },
+        currently_entitled_tiers: { data: [{ type: 'tier', id: TIER }] },
+        user: { data: { type: 'user', id: userId }, links: { related: `${api}/user/${userId}` } },
+      },
+      type: 'member',
+    },
+    included: [
+      {
+        attributes: { amount_cents: 500, published: true, title: 'Supporter' },
+        id: TIER,
+        type: 'tier',
+      },
+      {
+        attributes: {
+          first_name: 'Patron',
+          full_name: `Patron Number ${n}`,
+          last_name: `Number ${n}`,
+          url: `https://www.patreon.com/user?u=${userId}`,
+        },
+        id: userId,
+        type: 'user',
+      },
+    ],
+    links: { self: `${api}/members/${memberId}` },
+  });
+}
+
+const sign = (body: string) => createHmac('md5', SECRET).update(body).digest('hex');
+
+async function adminQuery(text: string) {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(text);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A fresh database of the kind, migrated, with one campaign and its webhook; closed again. */
+async function prepareDatabase(kind: Kind) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-webhooks-'));
+  let url: string | undefined;
+  let dropDatabase = async () => {};
+  if (kind === 'postgres') {
+    const name = `pgw_bench_webhooks_${process.pid}_${Date.now()}`;
+    await adminQuery(`create database ${name}`);
+    const parsed = new URL(PG_URL);
+    parsed.pathname = `/${name}`;
+    url = parsed.toString();
+    dropDatabase = () => adminQuery(`drop database if exists ${name} with (force)`);
+  }
+  const open = () =>
+    openDatabase(
+      url ? { url, poolMax: 2 } : { embedded: { dataDir: path.join(dataDir, 'pglite') } },
+    );
+  const database = await open();
+  await runMigrations(database);
+  const cipher = createTokenCipher(loadConfig(serviceEnv(dataDir, url)).tokenKeys);
+  const webhookId = randomUUID();
+  await database.db.insert(campaigns).values({ id: CAMPAIGN, currency: 'USD' });
+  await database.db.insert(patreonWebhooks).values({
+    id: webhookId,
+    patreonWebhookId: 'bench-1',
+    campaignId: CAMPAIGN,
+    uri: `http://127.0.0.1:${PORT}/webhooks/patreon/${webhookId}`,
+    triggers: [EVENT],
+    secretCiphertext: cipher.seal(SECRET, webhookId),
+  });
+  await database.close();
+  return {
+    dataDir,
+    url,
+    webhookId,
+    open,
+    drop: async () => {
+      await dropDatabase();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const stopped = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+async function waitFor(url: string, what: string, child: ChildProcess) {
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const ok = await request(url).then(
+      async (response) => {
+        await response.body.dump();
+        return response.statusCode === 200;
+      },
+      () => false,
+    );
+    if (ok) return;
+    if (i > 600) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Distinct bodies across every run of this process: a counter, never reset. */
+let sequence = 0;
+
+type Load = {
+  seconds: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  ids: string[];
+  duplicates: number;
+  /** Responses in each whole second of the run. */
+  perSecond: number[];
+};
+
+/** One autocannon run of `amount` requests: it ends when every one was answered. */
+async function load(webhookId: string, amount: number) {
+  const ids: string[] = [];
+  let duplicates = 0;
+  // autocannon's own duration ends on its next one-second tick after the last response of an
+  // `amount` run: time the run from the start to the last response instead.
+  const started = performance.now();
+  let lastResponse = started;
+  const perSecond: number[] = [];
+  const result = await autocannon({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: CONNECTIONS,
+    amount,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: `/webhooks/patreon/${webhookId}`,
+        setupRequest: (req) => {
+          const body = memberBody(sequence++);
+          return {
+            ...req,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'x-patreon-event': EVENT,
+              'x-patreon-signature': sign(body),
+            },
+          };
+        },
+        onResponse: (status, body) => {
+          lastResponse = performance.now();
+          const second = Math.floor((lastResponse - started) / 1000);
+          perSecond[second] = (perSecond[second] ?? 0) + 1;
+          if (status !== 200) return;
+          const answer = JSON.parse(body) as { id: string; duplicate?: boolean };
+          ids.push(String(answer.id));
+          if (answer.duplicate) duplicates++;
+        },
+      },
+    ],
+  });
+  return {
+    seconds: (lastResponse - started) / 1000,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ids,
+    duplicates,
+    perSecond: perSecond.slice(0, Math.floor((lastResponse - started) / 1000)),
+  } satisfies Load;
+}
+
+/** Rows stored for the webhook by status, and how many of the given ids are among them. */
+async function stored(pool: pg.Pool, webhookId: string, ids: string[]) {
+  const counts = await pool.query<{ status: string; n: string }>(
+    'select status, count(*) as n from webhook_events where webhook_id = $1 group by status',
+    [webhookId],
+  );
+  const byStatus = Object.fromEntries(counts.rows.map((row) => [row.status, Number(row.n)]));
+  const found = await pool.query<{ n: string }>(
+    'select count(*) as n from webhook_events where webhook_id = $1 and id = any($2::bigint[])',
+    [webhookId, ids],
+  );
+  const rows = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+  return { rows, byStatus, found: Number(found.rows[0]?.n ?? 0) };
+}
+
+type Measured = Load & {
+  rate: number;
+  /** CPU time of the receiver's process per second of the run (1 = one core busy). */
+  cpu: number;
+  /** The same for this process (autocannon), and for the whole machine. */
+  loadCpu: number;
+  machineCpu: number;
+  /** Every `postgres` server process on the machine (none for the embedded database). */
+  postgresCpu: number;
+  /** Every request of the warm-up and the run, against every row stored. */
+  totalOk: number;
+  rows: number;
+  lost: number;
+  byStatus: Record<string, number>;
+};
+
+/**
+ * A warm-up of a fixed count, then about RUN_SECONDS of load at a fixed count (the warm-up's
+ * rate), so no request is cut off: afterwards rows must equal the 2xx of both exactly.
+ */
+async function measure(
+  pid: number,
+  webhookId: string,
+  rowsPool: () => Promise<{ pool: pg.Pool; close: () => Promise<void> }>,
+): Promise<Measured> {
+  // The first requests run cold (JIT, pool connects, empty tables); the second part of the
+  // warm-up (about 2 s, while the applier gets going) sets the count of the measured run.
+  const cold = await load(webhookId, WARMUP_REQUESTS);
+  const coldRate = cold.ok / cold.seconds;
+  const warm = await load(webhookId, Math.max(WARMUP_REQUESTS, Math.round(coldRate * 2)));
+  const amount = Math.max(CONNECTIONS * 20, Math.round((warm.ok / warm.seconds) * RUN_SECONDS));
+  const cpuBefore = await cpuSeconds(pid);
+  const machineBefore = await machineBusySeconds();
+  const postgresBefore = await postgresCpuSeconds();
+  const ownBefore = process.cpuUsage();
+  // autocannon returns up to a second after the last response: CPU is averaged over that whole
+  // span (slightly low), the rate over the span to the last response.
+  const callStarted = performance.now();
+  const run = await load(webhookId, amount);
+  const cpu = (await cpuSeconds(pid)) - cpuBefore;
+  const machine = (await machineBusySeconds()) - machineBefore;
+  const postgres = (await postgresCpuSeconds()) - postgresBefore;
+  const own = process.cpuUsage(ownBefore);
+  const span = (performance.now() - callStarted) / 1000;
+  const { pool, close } = await rowsPool();
+  try {
+    const after = await stored(pool, webhookId, [...cold.ids, ...warm.ids, ...run.ids]);
+    return {
+      ...run,
+      rate: run.ok / run.seconds,
+      cpu: cpu / span,
+      loadCpu: (own.user + own.system) / 1e6 / span,
+      machineCpu: machine / span,
+      postgresCpu: postgres / span,
+      totalOk: cold.ok + warm.ok + run.ok,
+      rows: after.rows,
+      lost: cold.ids.length + warm.ids.length + run.ids.length - after.found,
+      byStatus: after.byStatus,
+    };
+  } finally {
+    await close();
+  }
+}
+
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used so far by the PostgreSQL server's processes (those alive now). */
+async function postgresCpuSeconds() {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat.includes('(postgres)')) continue;
+    const fields = stat.split(') ')[1]?.split(' ') ?? [];
+    total += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return total;
+}
+
+/** CPU seconds the whole machine was busy so far (/proc/stat: all but idle and iowait). */
+async function machineBusySeconds() {
+  const cpu = (await readFile('/proc/stat', 'utf8')).split('\n')[0]?.trim().split(/\s+/) ?? [];
+  // user, nice, system, idle, iowait, irq, softirq (steal and guest are not this machine's work)
+  const ticks = cpu.slice(1, 8).map(Number);
+  const total = ticks.reduce((sum, n) => sum + n, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / 100;
+}
+
+async function serverVersion() {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return (await client.query<{ v: string }>(`select current_setting('server_version') as v`))
+      .rows[0]?.v;
+  } finally {
+    await client.end();
+  }
+}
+
+const postgresPool = (url: string) => async () => {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return { pool, close: () => pool.end() };
+};
+
+/** The service in its own process, on a fresh database of the kind. */
+async function serviceRun(kind: Kind, { logLevel = 'info' } = {}): Promise<Measured> {
+  const prepared = await prepareDatabase(kind);
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const service = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+    env: serviceEnv(prepared.dataDir, prepared.url, logLevel),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the service', service);
+    return await measure(
+      service.pid as number,
+      prepared.webhookId,
+      prepared.url
+        ? postgresPool(prepared.url)
+        : async () => {
+            // The embedded database lives in the service's process: count once it has stopped.
+            service.kill('SIGTERM');
+            await stopped(service);
+            const database = await prepared.open();
+            return { pool: database.pool, close: () => database.close() };
+          },
+    );
+  } finally {
+    service.kill('SIGTERM');
+    await Promise.race([stopped(service), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    service.kill('SIGKILL');
+    await stopped(service);
+    await prepared.drop();
+  }
+}
+
+/** The naive receiver in its own process, on a fresh Postgres database. */
+async function naiveRun(): Promise<Measured> {
+  const prepared = await prepareDatabase('postgres');
+  const url = prepared.url as string;
+  const naive = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/bench/webhooks.ts', '--naive', url, prepared.webhookId],
+    { env: { ...process.env, BENCH_PORT: String(PORT) }, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/ready`, 'the naive receiver', naive);
+    return await measure(naive.pid as number, prepared.webhookId, postgresPool(url));
+  } finally {
+    naive.kill('SIGKILL');
+    await stopped(naive);
+    await prepared.drop();
+  }
+}
+
+/** Bare Fastify, raw body, verify, one INSERT per request, 200 after it commits. */
+async function naiveReceiver(url: string, webhookId: string) {
+  const pool = new pg.Pool({ connectionString: url, max: POOL_MAX });
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.get('/ready', async () => ({ ok: true }));
+  app.post<{ Params: { id: string } }>('/webhooks/patreon/:id', async (req, reply) => {
+    const body = req.body as Buffer;
+    const signature = req.headers['x-patreon-signature'];
+    const expected = createHmac('md5', SECRET).update(body).digest('hex');
+    if (req.params.id !== webhookId || signature !== expected) {
+      return reply.code(401).send({ error: 'bad signature' });
+    }
+    const event = String(req.headers['x-patreon-event']);
+    const data = (JSON.parse(body.toString('utf8')) as { data: { type: string; id: string } }).data;
+    const key = createHash('sha256').update(`${webhookId}\n${event}\n`).update(body).digest('hex');
+    const { rows } = await pool.query<{ id: string }>(
+      `insert into webhook_events (webhook_id, event, dedupe_key, body, resource_type, resource_id)
+       values ($1, $2, $3, $4, $5, $6)
+       on conflict (dedupe_key) do update set duplicate_count = webhook_events.duplicate_count + 1
+       returning id`,
+      [webhookId, event, key, body, data.type, data.id],
+    );
+    return { id: rows[0]?.id, duplicate: false };
+  });
+  await app.listen({ host: '127.0.0.1', port: PORT });
+}
+
+const [mode, naiveUrl, naiveWebhookId] = process.argv.slice(2);
+if (mode === '--naive') {
+  await naiveReceiver(naiveUrl as string, naiveWebhookId as string);
+} else {
+  console.log(
+    `bench:webhooks on ${os.cpus().length} cores (autocannon, database and receiver share them); Node ${process.version}; ${CONNECTIONS} connections; distinct signed ${EVENT} bodies of ${Buffer.byteLength(memberBody(0))} bytes; Postgres ${await serverVersion()} with synchronous_commit on; service pool ${POOL_MAX}, naive pool ${POOL_MAX}`,
+  );
+  const line = (name: string, m: Measured) => {
+    const statuses = Object.entries(m.byStatus)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(', ');
+    console.log(
+      `${name.padEnd(26)} ${Math.round(m.rate).toString().padStart(6)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx + m.errors}, rows stored ${m.rows} ${m.rows === m.totalOk ? '==' : '!='} 2xx ${m.totalOk} (incl. warm-up), lost ${m.lost}, duplicates ${m.duplicates} | ${m.ok} requests in ${m.seconds.toFixed(1)} s; CPU cores: receiver ${m.cpu.toFixed(2)}, postgres ${m.postgresCpu.toFixed(2)}, autocannon ${m.loadCpu.toFixed(2)}, anything else ${Math.max(0, m.machineCpu - m.cpu - m.postgresCpu - m.loadCpu).toFixed(2)} (machine ${m.machineCpu.toFixed(2)}); events at the end: ${statuses}; responses per second: ${m.perSecond.join(' ')}`,
+    );
+  };
+  const goals = (name: string, service: Measured, naive: Measured) => {
+    const ratio = service.rate / naive.rate;
+    const checks = [
+      [`${ratio.toFixed(2)}× naive throughput (goal ≥ 2×)`, ratio >= 2],
+      [`p99 ${service.p99} ms (≤ 25)`, service.p99 <= 25],
+      [`non-2xx ${service.non2xx + service.errors} (0)`, service.non2xx + service.errors === 0],
+      [
+        `lost ${service.lost}, rows == 2xx (0, equal)`,
+        service.lost === 0 && service.rows === service.totalOk,
+      ],
+    ] as const;
+    console.log(
+      `goals, ${name}: ${checks.map(([text, met]) => `${text} ${met ? 'met' : 'MISSED'}`).join('; ')}`,
+    );
+  };
+  // `npm run bench:webhooks -- service,naive`: a subset, e.g. while debugging.
+  const runs = new Set((mode ?? 'service,warn,naive,embedded').split(','));
+  const measured: [string, Measured][] = [];
+  const run = async (key: string, name: string, measure: () => Promise<Measured>) => {
+    if (!runs.has(key)) return undefined;
+    const result = await measure();
+    line(name, result);
+    measured.push([name, result]);
+    return result;
+  };
+  await run('service', 'service postgres (info)', () => serviceRun('postgres'));
+  await run('warn', 'service postgres (warn)', () => serviceRun('postgres', { logLevel: 'warn' }));
+  const naive = await run('naive', 'naive postgres', naiveRun);
+  await run('embedded', 'service embedded (info)', () => serviceRun('embedded'));
+  if (naive) {
+    for (const [name, result] of measured) {
+      if (name.startsWith('service postgres')) goals(name, result, naive);
+    }
+  }
+  process.exit(0);
+}
