@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { members, memberTiers, outboundEvents } from '../../src/db/schema/index.js';
 import {
   deliver,
@@ -13,7 +13,7 @@ import { auth, build } from '../helper.js';
 const SECRET = 'whsec-apply-0123456789abcdef0123456789abcdef';
 const MEMBER = 'a1b2c3d4-0000-4000-8000-00000000000a';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const { app } = await build(t);
   const webhookId = await insertWebhook(app, { secret: SECRET });
   const send = async (event: string, payload: object) => {

@@ -1,12 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { patreonWebhooks, webhookEvents } from '../../src/db/schema/index.js';
 import { deliver, insertWebhook, memberPayload, patreonSignature } from '../fixtures/webhooks.js';
 import { build, capturingLogger } from '../helper.js';
 
 const SECRET = 'whsec-test-0123456789abcdef0123456789abcdef';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const logs = capturingLogger('debug');
   const { app } = await build(t, { logger: logs.logger });
   const webhookId = await insertWebhook(app, { secret: SECRET });
