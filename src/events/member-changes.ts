@@ -1,6 +1,5 @@
-import type { DbOrTx } from '../db/database.js';
 import type { PatronStatus } from '../db/schema/members.js';
-import { type EventType, recordEvent } from './record-event.js';
+import type { EventRecord, EventType } from './record-event.js';
 
 /** The part of a membership its semantic changes are read from. */
 export type MembershipState = {
@@ -121,27 +120,25 @@ export const memberView = (state: MembershipState) => ({
 });
 
 /**
- * Records the host events for `changes`, in the caller's transaction. `cause` names what was
- * observed (e.g. `webhook:123`), so applying the same cause again records nothing new.
+ * The host events for `changes`, to record in the caller's transaction. `cause` names what was
+ * observed (e.g. `webhook:123`), so recording the same cause again adds nothing.
  */
-export async function recordMemberChanges(
-  db: DbOrTx,
-  input: {
-    cause: string;
-    connectionId?: string;
-    before: MembershipState | undefined;
-    after: MembershipState;
-    changes: MemberChange[];
-  },
-) {
+export function memberChangeEvents(input: {
+  cause: string;
+  connectionId?: string;
+  before: MembershipState | undefined;
+  after: MembershipState;
+  changes: MemberChange[];
+}): EventRecord[] {
   const member = memberView(input.after);
   const previous = input.before ? memberView(input.before) : null;
+  const records: EventRecord[] = [];
   const seen = new Set<EventType>();
   for (const change of input.changes) {
     for (const type of eventsOf[change]) {
       if (seen.has(type)) continue;
       seen.add(type);
-      await recordEvent(db, {
+      records.push({
         type,
         dedupeKey: `${type}:${input.cause}:${input.after.id}`,
         connectionId: input.connectionId,
@@ -150,4 +147,5 @@ export async function recordMemberChanges(
       });
     }
   }
+  return records;
 }

@@ -25,20 +25,26 @@ export type EventType =
  * and only if the change that caused it was committed. The dedupe key makes a replayed cause a
  * no-op. Delivery to the host's endpoints is a separate worker.
  */
-export async function recordEvent(
-  db: DbOrTx,
-  event: {
-    type: EventType;
-    dedupeKey: string;
-    payload: Record<string, unknown>;
-    occurredAt?: Date;
-    connectionId?: string;
-    campaignId?: string;
-    externalUserId?: string;
-  },
-): Promise<void> {
+export type EventRecord = {
+  type: EventType;
+  dedupeKey: string;
+  payload: Record<string, unknown>;
+  occurredAt?: Date;
+  connectionId?: string;
+  campaignId?: string;
+  externalUserId?: string;
+};
+
+export function recordEvent(db: DbOrTx, event: EventRecord): Promise<void> {
+  return recordEvents(db, [event]);
+}
+
+/** Several events in one statement (in the given order), each deduplicated as above. */
+export async function recordEvents(db: DbOrTx, events: EventRecord[]): Promise<void> {
+  if (events.length === 0) return;
+  const now = new Date();
   await db
     .insert(outboundEvents)
-    .values({ ...event, occurredAt: event.occurredAt ?? new Date() })
+    .values(events.map((event) => ({ ...event, occurredAt: event.occurredAt ?? now })))
     .onConflictDoNothing({ target: outboundEvents.dedupeKey });
 }

@@ -3,28 +3,19 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TokenVault } from '../connections/token-vault.js';
 import type { Db, DbOrTx } from '../db/database.js';
 import {
-  campaigns,
-  members,
-  memberTiers,
-  patreonUsers,
   patreonWebhooks,
   posts,
-  tiers,
   type WebhookEventResult,
   webhookEvents,
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
-import {
-  type MembershipState,
-  memberChanges,
-  recordMemberChanges,
-} from '../events/member-changes.js';
 import { recordEvent } from '../events/record-event.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import { decodeOne } from '../patreon/json-api.js';
-import type { Member, Post, User } from '../patreon/resources.js';
-import { defined, memberRow, postRow, tierRow, userRow } from '../sync/resource-rows.js';
+import type { Post } from '../patreon/resources.js';
+import { defined, postRow } from '../sync/resource-rows.js';
+import { applyMemberDeliveries, PermanentApplyError } from './member-batch.js';
 import { isMemberTrigger } from './triggers.js';
 
 /** A stored delivery with what applying it needs. */
@@ -38,9 +29,6 @@ type Pending = {
   campaignId: string;
   connectionId: string | null;
 };
-
-/** An event that cannot apply however often it is retried (e.g. a body that is not a member). */
-class PermanentApplyError extends Error {}
 
 const APPLY_LOCK = 'patreon-gateway:webhook-apply';
 
@@ -60,6 +48,12 @@ export function createWebhookApplier(deps: {
   batchSize: number;
   maxAttempts: number;
   pollMs: number;
+  /**
+   * True while deliveries are being stored: applying then waits (up to `yieldMs` per batch) so
+   * that answering Patreon quickly comes first; stored events are applied once the burst eases.
+   */
+  ingestBusy?: () => boolean;
+  yieldMs?: number;
 }) {
   const { db } = deps;
   let running: Promise<void> | undefined;
@@ -69,23 +63,42 @@ export function createWebhookApplier(deps: {
   const poll = setInterval(() => notify(), deps.pollMs);
   poll.unref();
 
+  /** Until when another instance holds the apply lock (as far as we last saw). */
+  let lockedOutUntil = 0;
+
+  function later(ms: number) {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      notify();
+    }, ms);
+    retryTimer.unref();
+  }
+
   function notify() {
     if (closed) return;
     if (running) {
       again = true;
       return;
     }
+    // Another instance is applying: look again shortly, not on every delivery stored meanwhile.
+    const wait = lockedOutUntil - Date.now();
+    if (wait > 0) {
+      later(wait);
+      return;
+    }
     running = (async () => {
       do {
         again = false;
         try {
+          await yieldToIngest();
           const outcome = await applyBatch();
           if (outcome === 'busy') {
-            // Another instance holds the lock; look again soon (it may have just finished).
-            clearTimeout(retryTimer);
-            retryTimer = setTimeout(() => notify(), 200);
-            retryTimer.unref();
-          } else if (outcome > 0) again = true;
+            lockedOutUntil = Date.now() + 200;
+            later(200);
+            break;
+          }
+          if (outcome > 0) again = true;
         } catch (error) {
           if (!closed) deps.log.warn({ err: error }, 'applying webhook events failed; will retry');
         }
@@ -93,6 +106,13 @@ export function createWebhookApplier(deps: {
     })().finally(() => {
       running = undefined;
     });
+  }
+
+  async function yieldToIngest() {
+    const until = Date.now() + (deps.yieldMs ?? 0);
+    while (deps.ingestBusy?.() && Date.now() < until && !closed) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Due events, oldest first, skipping those behind an earlier event of theirs that waits. */
@@ -186,48 +206,90 @@ export function createWebhookApplier(deps: {
             )
         ).map((row) => row.id),
       );
+      const live = batch.filter((item) => still.has(item.id));
+      const outcomes = new Map<number, WebhookEventResult | Error>();
+      // Members: the whole batch in a few statements; if that fails, one by one (so one bad
+      // delivery holds back only its own member, and the others still apply).
+      const memberItems = live.filter((item) => isMemberTrigger(item.event));
       const blocked = new Set<string>();
-      for (const item of batch) {
-        if (!still.has(item.id)) continue;
+      if (memberItems.length > 0) {
+        try {
+          const results = await tx.transaction((savepoint) =>
+            applyMemberDeliveries(savepoint, memberItems),
+          );
+          for (const [id, result] of results) outcomes.set(id, result);
+        } catch {
+          for (const item of memberItems) {
+            if (blocked.has(`${item.resourceType}:${item.resourceId}`)) continue;
+            try {
+              const results = await tx.transaction((savepoint) =>
+                applyMemberDeliveries(savepoint, [item]),
+              );
+              outcomes.set(item.id, results.get(item.id) as WebhookEventResult);
+            } catch (error) {
+              outcomes.set(item.id, error as Error);
+              blocked.add(`${item.resourceType}:${item.resourceId}`);
+            }
+          }
+        }
+      }
+      for (const item of live) {
+        if (isMemberTrigger(item.event)) continue;
         const resource = `${item.resourceType}:${item.resourceId}`;
         if (blocked.has(resource)) continue;
         try {
-          const result = await tx.transaction(async (savepoint) => {
-            const thin = fetched.get(item.id);
-            if (thin instanceof Error) throw thin;
-            return applyOne(savepoint, item, thin);
-          });
-          await tx
-            .update(webhookEvents)
-            .set({
-              status: result.ignored ? 'ignored' : 'applied',
-              attempts: item.attempts + 1,
-              appliedAt: sql`now()`,
-              result,
-              lastError: null,
-              nextAttemptAt: null,
-            })
-            .where(eq(webhookEvents.id, item.id));
-        } catch (error) {
-          const attempts = item.attempts + 1;
-          const permanent = error instanceof PermanentApplyError || attempts >= deps.maxAttempts;
-          if (!permanent) blocked.add(resource);
-          deps.log.warn(
-            { eventId: item.id, event: item.event, attempts, err: error },
-            permanent ? 'webhook event failed' : 'webhook event will be retried',
+          outcomes.set(
+            item.id,
+            await tx.transaction(async (savepoint) => {
+              const thin = fetched.get(item.id);
+              if (thin instanceof Error) throw thin;
+              return applyPostDelivery(savepoint, item, thin);
+            }),
           );
-          await tx
-            .update(webhookEvents)
-            .set({
-              status: permanent ? 'failed' : 'received',
-              attempts,
-              lastError: (error as Error).message.slice(0, 500),
-              nextAttemptAt: permanent
-                ? null
-                : sql`now() + ${`${Math.min(300, 2 ** attempts)} seconds`}::interval`,
-            })
-            .where(eq(webhookEvents.id, item.id));
+        } catch (error) {
+          outcomes.set(item.id, error as Error);
+          blocked.add(resource);
         }
+      }
+
+      const done: { id: number; status: 'applied' | 'ignored'; result: WebhookEventResult }[] = [];
+      for (const item of live) {
+        const outcome = outcomes.get(item.id);
+        if (outcome === undefined) continue;
+        if (!(outcome instanceof Error)) {
+          done.push({
+            id: item.id,
+            status: outcome.ignored ? 'ignored' : 'applied',
+            result: outcome,
+          });
+          continue;
+        }
+        const attempts = item.attempts + 1;
+        const permanent = outcome instanceof PermanentApplyError || attempts >= deps.maxAttempts;
+        deps.log.warn(
+          { eventId: item.id, event: item.event, attempts, err: outcome },
+          permanent ? 'webhook event failed' : 'webhook event will be retried',
+        );
+        await tx
+          .update(webhookEvents)
+          .set({
+            status: permanent ? 'failed' : 'received',
+            attempts,
+            lastError: outcome.message.slice(0, 500),
+            nextAttemptAt: permanent
+              ? null
+              : sql`now() + ${`${Math.min(300, 2 ** attempts)} seconds`}::interval`,
+          })
+          .where(eq(webhookEvents.id, item.id));
+      }
+      if (done.length > 0) {
+        await tx.execute(sql`
+          update ${webhookEvents} e
+          set status = u.status, result = u.result, attempts = e.attempts + 1,
+              applied_at = now(), last_error = null, next_attempt_at = null
+          from jsonb_to_recordset(${JSON.stringify(done)}::jsonb)
+            as u(id bigint, status text, result jsonb)
+          where e.id = u.id`);
       }
       return batch.length;
     });
@@ -245,154 +307,31 @@ export function createWebhookApplier(deps: {
   };
 }
 
-async function applyOne(
+async function applyPostDelivery(
   tx: DbOrTx,
   item: Pending,
   thinPost: Post | 'gone' | undefined,
 ): Promise<WebhookEventResult> {
-  let document: unknown;
+  let sent: Post;
   try {
-    document = JSON.parse(item.body.toString('utf8'));
-  } catch {
-    throw new PermanentApplyError('the body is not JSON');
+    sent = decodeOne(JSON.parse(item.body.toString('utf8')), 'post', 'webhook') as Post;
+  } catch (error) {
+    throw new PermanentApplyError((error as Error).message);
   }
-  // A later delivery for the same resource was applied already: this one is older news.
+  // A later delivery for the same post was applied already: this one is older news.
   const [newer] = await tx
     .select({ id: webhookEvents.id })
     .from(webhookEvents)
     .where(
       and(
-        eq(webhookEvents.resourceType, item.resourceType ?? ''),
-        eq(webhookEvents.resourceId, item.resourceId ?? ''),
+        eq(webhookEvents.resourceType, 'post'),
+        eq(webhookEvents.resourceId, sent.id),
         eq(webhookEvents.status, 'applied'),
         sql`${webhookEvents.id} > ${item.id}`,
       ),
     )
     .limit(1);
   if (newer) return { changes: [], ignored: `superseded by event ${newer.id}` };
-  if (isMemberTrigger(item.event)) return applyMember(tx, item, document);
-  return applyPost(tx, item, document, thinPost);
-}
-
-function decode<T extends 'member' | 'post'>(document: unknown, type: T) {
-  try {
-    return decodeOne(document, type, 'webhook');
-  } catch (error) {
-    throw new PermanentApplyError((error as Error).message);
-  }
-}
-
-async function membershipState(tx: DbOrTx, id: string): Promise<MembershipState | undefined> {
-  const [row] = await tx.select().from(members).where(eq(members.id, id));
-  if (!row) return undefined;
-  const links = await tx
-    .select({ tierId: memberTiers.tierId })
-    .from(memberTiers)
-    .where(eq(memberTiers.memberId, id));
-  return {
-    id: row.id,
-    campaignId: row.campaignId,
-    userId: row.userId,
-    patronStatus: row.patronStatus,
-    lastChargeStatus: row.lastChargeStatus,
-    lastChargeDate: row.lastChargeDate,
-    nextChargeDate: row.nextChargeDate,
-    pledgeCadence: row.pledgeCadence,
-    currentlyEntitledAmountCents: row.currentlyEntitledAmountCents,
-    currency: row.currency,
-    tierIds: links.map((link) => link.tierId),
-    deleted: row.deletedAt !== null,
-  };
-}
-
-async function applyMember(
-  tx: DbOrTx,
-  item: Pending,
-  document: unknown,
-): Promise<WebhookEventResult> {
-  const member = decode(document, 'member') as Member;
-  const campaignId = member.campaign?.id ?? item.campaignId;
-  if (campaignId !== item.campaignId) {
-    throw new PermanentApplyError(
-      `the member belongs to campaign ${campaignId}, not to this webhook's`,
-    );
-  }
-  const before = await membershipState(tx, member.id);
-  // Patreon's deliveries carry no timestamp; a charge older than the one we know is stale news.
-  const known = before?.lastChargeDate?.getTime();
-  const incoming = member.lastChargeDate?.getTime();
-  if (known !== undefined && incoming !== undefined && incoming < known) {
-    return { changes: [], ignored: 'older than the stored state (earlier last_charge_date)' };
-  }
-
-  const [campaign] = await tx
-    .select({ currency: campaigns.currency })
-    .from(campaigns)
-    .where(eq(campaigns.id, campaignId));
-  const currency = member.campaign?.currency ?? campaign?.currency ?? null;
-  if (member.user) {
-    await upsertRows(tx, patreonUsers, [defined(userRow(member.user as User))], {
-      target: [patreonUsers.id],
-    });
-  }
-  const entitled = member.currentlyEntitledTiers ?? [];
-  const describedTiers = entitled.filter((tier) => tier.amountCents !== undefined);
-  if (describedTiers.length > 0) {
-    await upsertRows(
-      tx,
-      tiers,
-      describedTiers.map((tier) => defined(tierRow(tier, campaignId))),
-      { target: [tiers.id] },
-    );
-  }
-  const deleted = item.event === 'members:delete';
-  const row = defined({
-    ...memberRow(member, campaignId, 'webhook', currency),
-    deletedAt: deleted ? new Date() : null,
-  });
-  if (deleted && before?.deleted) {
-    // Already tombstoned: keep the first deletion time.
-    delete (row as { deletedAt?: unknown }).deletedAt;
-  }
-  await upsertRows(tx, members, [row], { target: [members.id] });
-  if (member.currentlyEntitledTiers !== undefined) {
-    const tierIds = entitled.map((tier) => tier.id);
-    await tx
-      .delete(memberTiers)
-      .where(
-        and(
-          eq(memberTiers.memberId, member.id),
-          tierIds.length > 0
-            ? sql`${memberTiers.tierId} <> all(${sql.param(tierIds)}::text[])`
-            : undefined,
-        ),
-      );
-    if (tierIds.length > 0) {
-      await tx
-        .insert(memberTiers)
-        .values(tierIds.map((tierId) => ({ memberId: member.id, tierId })))
-        .onConflictDoNothing();
-    }
-  }
-  const after = (await membershipState(tx, member.id)) as MembershipState;
-  const changes = memberChanges(before, after);
-  await recordMemberChanges(tx, {
-    cause: `webhook:${item.id}`,
-    connectionId: item.connectionId ?? undefined,
-    before,
-    after,
-    changes,
-  });
-  return { changes };
-}
-
-async function applyPost(
-  tx: DbOrTx,
-  item: Pending,
-  document: unknown,
-  thinPost: Post | 'gone' | undefined,
-): Promise<WebhookEventResult> {
-  const sent = decode(document, 'post') as Post;
   const [before] = await tx
     .select({ id: posts.id, deletedAt: posts.deletedAt })
     .from(posts)

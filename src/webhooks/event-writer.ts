@@ -1,6 +1,4 @@
-import { sql } from 'drizzle-orm';
-import type { Db } from '../db/database.js';
-import { webhookEvents } from '../db/schema/index.js';
+import type { Pool } from 'pg';
 
 export type IncomingEvent = {
   webhookId: string;
@@ -12,6 +10,17 @@ export type IncomingEvent = {
 };
 
 export type StoredEvent = { id: number; duplicate: boolean };
+
+const INSERT = `insert into webhook_events
+    (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
+  select r.webhook_id, r.event, r.dedupe_key, substring($4::bytea from r.start for r.length),
+         r.resource_type, r.resource_id, r.extra
+  from unnest($1::uuid[], $2::text[], $3::text[], $5::int[], $6::int[], $7::text[], $8::text[],
+              $9::int[])
+    as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra)
+  on conflict (dedupe_key) do update
+    set duplicate_count = webhook_events.duplicate_count + excluded.duplicate_count + 1
+  returning id, dedupe_key, (xmax = 0) as inserted`;
 
 type Waiting = {
   event: IncomingEvent;
@@ -27,7 +36,7 @@ type Waiting = {
  * stored twice.
  */
 export function createEventWriter(
-  db: Db,
+  pool: Pool,
   options: { maxBatch: number; maxInFlight: number; onStored: () => void },
 ) {
   let waiting: Waiting[] = [];
@@ -68,25 +77,22 @@ export function createEventWriter(
     }
     const bodies = Buffer.concat(rows.map((r) => r.body));
     try {
-      const result = await db.execute<{ id: string; dedupe_key: string; inserted: boolean }>(
-        sql`insert into ${webhookEvents} (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
-            select r.webhook_id, r.event, r.dedupe_key,
-                   substring(${sql.param(bodies)}::bytea from r.start for r.length),
-                   r.resource_type, r.resource_id, r.extra
-            from unnest(
-              ${sql.param(rows.map((r) => r.webhookId))}::uuid[],
-              ${sql.param(rows.map((r) => r.event))}::text[],
-              ${sql.param(rows.map((r) => r.dedupeKey))}::text[],
-              ${sql.param(starts)}::int[],
-              ${sql.param(rows.map((r) => r.body.length))}::int[],
-              ${sql.param(rows.map((r) => r.resourceType))}::text[],
-              ${sql.param(rows.map((r) => r.resourceId))}::text[],
-              ${sql.param(extra)}::int[])
-              as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra)
-            on conflict (dedupe_key) do update
-              set duplicate_count = ${webhookEvents}.duplicate_count + excluded.duplicate_count + 1
-            returning id, dedupe_key, (xmax = 0) as inserted`,
-      );
+      // A named statement: parsed and planned once per connection, not once per batch.
+      const result = await pool.query<{ id: string; dedupe_key: string; inserted: boolean }>({
+        name: 'webhook-events-insert',
+        text: INSERT,
+        values: [
+          rows.map((r) => r.webhookId),
+          rows.map((r) => r.event),
+          rows.map((r) => r.dedupeKey),
+          bodies,
+          starts,
+          rows.map((r) => r.body.length),
+          rows.map((r) => r.resourceType),
+          rows.map((r) => r.resourceId),
+          extra,
+        ],
+      });
       for (const row of result.rows) {
         const items = byKey.get(row.dedupe_key) ?? [];
         for (const [index, item] of items.entries()) {
@@ -100,6 +106,8 @@ export function createEventWriter(
   }
 
   return {
+    /** True while deliveries are waiting or being written: a burst is under way. */
+    busy: () => waiting.length > 0 || inFlight > 0,
     store(event: IncomingEvent): Promise<StoredEvent> {
       return new Promise((resolve, reject) => {
         waiting.push({ event, resolve, reject });

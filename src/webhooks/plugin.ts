@@ -40,8 +40,10 @@ export const webhooksPlugin = fp(
       batchSize: app.database.kind === 'embedded' ? 5 : 100,
       maxAttempts: 8,
       pollMs: 1000,
+      ingestBusy: () => writer.busy(),
+      yieldMs: 1000,
     });
-    const writer = createEventWriter(db, {
+    const writer = createEventWriter(app.database.pool, {
       maxBatch: 500,
       // One statement at a time on both databases; the next batch gathers while it commits.
       // More in flight only made smaller batches (more server CPU per row) and lets two batches

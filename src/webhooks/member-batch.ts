@@ -1,0 +1,224 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/database.js';
+import {
+  campaigns,
+  members,
+  memberTiers,
+  patreonUsers,
+  tiers,
+  type WebhookEventResult,
+  webhookEvents,
+} from '../db/schema/index.js';
+import type { PatronStatus } from '../db/schema/members.js';
+import { upsertRows } from '../db/upsert.js';
+import {
+  type MembershipState,
+  memberChangeEvents,
+  memberChanges,
+} from '../events/member-changes.js';
+import { type EventRecord, recordEvents } from '../events/record-event.js';
+import { decodeOne } from '../patreon/json-api.js';
+import type { Member, User } from '../patreon/resources.js';
+import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
+
+/** A stored member delivery with what applying it needs. */
+export type MemberDelivery = {
+  id: number;
+  event: string;
+  body: Buffer;
+  campaignId: string;
+  connectionId: string | null;
+};
+
+/** An event that cannot apply however often it is retried (e.g. a body that is not a member). */
+export class PermanentApplyError extends Error {}
+
+type MemberRow = typeof members.$inferInsert;
+
+function decodeMember(delivery: MemberDelivery): Member {
+  let document: unknown;
+  try {
+    document = JSON.parse(delivery.body.toString('utf8'));
+  } catch {
+    throw new PermanentApplyError('the body is not JSON');
+  }
+  let member: Member;
+  try {
+    member = decodeOne(document, 'member', 'webhook') as Member;
+  } catch (error) {
+    throw new PermanentApplyError((error as Error).message);
+  }
+  const campaignId = member.campaign?.id ?? delivery.campaignId;
+  if (campaignId !== delivery.campaignId) {
+    throw new PermanentApplyError(
+      `the member belongs to campaign ${campaignId}, not to this webhook's`,
+    );
+  }
+  return member;
+}
+
+/** The membership after a row was written over `before` (columns the row lacks stay). */
+function advance(
+  before: MembershipState | undefined,
+  row: MemberRow,
+  tierIds: string[] | undefined,
+): MembershipState {
+  const pick = <K extends keyof MemberRow & keyof MembershipState>(key: K, fallback: unknown) =>
+    (row[key] !== undefined ? row[key] : (before?.[key] ?? fallback)) as MembershipState[K];
+  return {
+    id: row.id,
+    campaignId: row.campaignId,
+    userId: pick('userId', null),
+    patronStatus: pick('patronStatus', null) as PatronStatus | null,
+    lastChargeStatus: pick('lastChargeStatus', null),
+    lastChargeDate: pick('lastChargeDate', null),
+    nextChargeDate: pick('nextChargeDate', null),
+    pledgeCadence: pick('pledgeCadence', null),
+    currentlyEntitledAmountCents: pick('currentlyEntitledAmountCents', null),
+    currency: pick('currency', null),
+    tierIds: tierIds ?? before?.tierIds ?? [],
+    deleted: row.deletedAt === undefined ? (before?.deleted ?? false) : row.deletedAt !== null,
+  };
+}
+
+/**
+ * Applies member deliveries (in the given arrival order) with a handful of statements for the
+ * whole batch: the states before are read at once, each event is sequenced in memory (stale and
+ * superseded ones ignored, semantic changes derived from the state it found), then the final
+ * rows, tier links and host events are written together. Returns each delivery's outcome; a
+ * delivery that can never apply gets its PermanentApplyError instead. A database error throws
+ * (the caller then applies the deliveries one by one).
+ */
+export async function applyMemberDeliveries(
+  tx: DbOrTx,
+  deliveries: MemberDelivery[],
+): Promise<Map<number, WebhookEventResult | PermanentApplyError>> {
+  const outcomes = new Map<number, WebhookEventResult | PermanentApplyError>();
+  const decoded: { delivery: MemberDelivery; member: Member }[] = [];
+  for (const delivery of deliveries) {
+    try {
+      decoded.push({ delivery, member: decodeMember(delivery) });
+    } catch (error) {
+      if (!(error instanceof PermanentApplyError)) throw error;
+      outcomes.set(delivery.id, error);
+    }
+  }
+  if (decoded.length === 0) return outcomes;
+  const ids = [...new Set(decoded.map(({ member }) => member.id))];
+  const campaignIds = [...new Set(decoded.map(({ delivery }) => delivery.campaignId))];
+
+  // One after another: a transaction is one connection.
+  const latestApplied = await tx
+    .select({ memberId: webhookEvents.resourceId, id: sql<string>`max(${webhookEvents.id})` })
+    .from(webhookEvents)
+    .where(
+      and(
+        eq(webhookEvents.resourceType, 'member'),
+        inArray(webhookEvents.resourceId, ids),
+        eq(webhookEvents.status, 'applied'),
+      ),
+    )
+    .groupBy(webhookEvents.resourceId);
+  const rows = await tx.select().from(members).where(inArray(members.id, ids));
+  const links = await tx.select().from(memberTiers).where(inArray(memberTiers.memberId, ids));
+  const currencies = await tx
+    .select({ id: campaigns.id, currency: campaigns.currency })
+    .from(campaigns)
+    .where(inArray(campaigns.id, campaignIds));
+  const newest = new Map(latestApplied.map((row) => [row.memberId, Number(row.id)]));
+  const currencyOf = new Map(currencies.map((row) => [row.id, row.currency]));
+  const states = new Map<string, MembershipState>();
+  for (const row of rows) {
+    states.set(row.id, {
+      id: row.id,
+      campaignId: row.campaignId,
+      userId: row.userId,
+      patronStatus: row.patronStatus,
+      lastChargeStatus: row.lastChargeStatus,
+      lastChargeDate: row.lastChargeDate,
+      nextChargeDate: row.nextChargeDate,
+      pledgeCadence: row.pledgeCadence,
+      currentlyEntitledAmountCents: row.currentlyEntitledAmountCents,
+      currency: row.currency,
+      tierIds: links.filter((link) => link.memberId === row.id).map((link) => link.tierId),
+      deleted: row.deletedAt !== null,
+    });
+  }
+
+  const finalRows = new Map<string, MemberRow>();
+  const finalTiers = new Map<string, string[]>();
+  const users = new Map<string, typeof patreonUsers.$inferInsert>();
+  const tierRows = new Map<string, typeof tiers.$inferInsert>();
+  const events: EventRecord[] = [];
+  for (const { delivery, member } of decoded) {
+    const later = newest.get(member.id);
+    if (later !== undefined && later > delivery.id) {
+      outcomes.set(delivery.id, { changes: [], ignored: `superseded by event ${later}` });
+      continue;
+    }
+    const before = states.get(member.id);
+    // Patreon's deliveries carry no timestamp; a charge older than the one we know is stale news.
+    const known = before?.lastChargeDate?.getTime();
+    const incoming = member.lastChargeDate?.getTime();
+    if (known !== undefined && incoming !== undefined && incoming < known) {
+      outcomes.set(delivery.id, {
+        changes: [],
+        ignored: 'older than the stored state (earlier last_charge_date)',
+      });
+      continue;
+    }
+    const campaignId = delivery.campaignId;
+    const currency = member.campaign?.currency ?? currencyOf.get(campaignId) ?? null;
+    const row = defined({ ...memberRow(member, campaignId, 'webhook', currency) }) as MemberRow;
+    if (delivery.event === 'members:delete') {
+      // Already tombstoned: keep the first deletion time.
+      if (!before?.deleted) row.deletedAt = new Date();
+      else delete row.deletedAt;
+    } else {
+      row.deletedAt = null;
+    }
+    const entitled = member.currentlyEntitledTiers;
+    const tierIds = entitled?.map((tier) => tier.id);
+    const after = advance(before, row, tierIds);
+    const changes = memberChanges(before, after);
+    events.push(
+      ...memberChangeEvents({
+        cause: `webhook:${delivery.id}`,
+        connectionId: delivery.connectionId ?? undefined,
+        before,
+        after,
+        changes,
+      }),
+    );
+    outcomes.set(delivery.id, { changes });
+    states.set(member.id, after);
+    finalRows.set(member.id, { ...finalRows.get(member.id), ...row });
+    if (tierIds) finalTiers.set(member.id, tierIds);
+    if (member.user) users.set(member.user.id, defined(userRow(member.user as User)));
+    for (const tier of entitled ?? []) {
+      if (tier.amountCents !== undefined) tierRows.set(tier.id, defined(tierRow(tier, campaignId)));
+    }
+  }
+
+  await upsertRows(tx, patreonUsers, [...users.values()], { target: [patreonUsers.id] });
+  await upsertRows(tx, tiers, [...tierRows.values()], { target: [tiers.id] });
+  await upsertRows(tx, members, [...finalRows.values()], { target: [members.id] });
+  if (finalTiers.size > 0) {
+    const owners = [...finalTiers.keys()];
+    const pairs = [...finalTiers].flatMap(([memberId, ids]) => ids.map((id) => [memberId, id]));
+    const left = pairs.map(([memberId]) => memberId as string);
+    const right = pairs.map(([, tierId]) => tierId as string);
+    await tx.execute(
+      sql`delete from ${memberTiers} where member_id = any(${sql.param(owners)}::text[])
+          and (member_id, tier_id) not in (select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]))`,
+    );
+    if (pairs.length > 0) {
+      await tx.execute(
+        sql`insert into ${memberTiers} (member_id, tier_id)
+            select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]) on conflict do nothing`,
+      );
+    }
+  }
+  await recordEvents(tx, events);
+  return outcomes;
+}
