@@ -68,7 +68,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { webhookId } = request.params;
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (!UUID.test(webhookId)) throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
@@ -109,14 +109,11 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
         if (error instanceof AppError) throw error;
         // Not stored: Patreon must try again later, so never a 2xx.
         request.log.error({ err: error, webhookId }, 'could not store a webhook delivery');
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         throw new WebhookStoreUnavailableError('The event store is unavailable; retry later.', {
           cause: error,
         });
       }
     },
   );
-
-  app.addHook('onSend', async (_request, reply) => {
-    if (reply.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-  });
 };
