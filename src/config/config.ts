@@ -114,6 +114,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       expireSeconds: e.SYNC_JOB_EXPIRE_SECONDS,
       reconcileCron: e.SYNC_RECONCILE_CRON,
     },
+    entitlements: {
+      declinedGraceDays: e.ENTITLEMENT_DECLINED_GRACE_DAYS,
+    },
     oauth: {
       returnToAllowlist: e.RETURN_TO_ALLOWLIST,
       stateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,

@@ -141,6 +141,15 @@ export const envSchema = z.object({
     .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression')
     .default('0 */6 * * *')
     .describe('When every creator connection is reconciled against Patreon (cron, UTC).'),
+  ENTITLEMENT_DECLINED_GRACE_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90)
+    .default(7)
+    .describe(
+      'Days a `declined_patron` stays entitled after the declined charge, while Patreon retries it (0: none).',
+    ),
   BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body accepted, in bytes (413 beyond).'),
