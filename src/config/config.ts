@@ -36,6 +36,10 @@ export type Config = Readonly<{
     expireSeconds: number;
     reconcileCron: string;
   }>;
+  entitlements: Readonly<{
+    /** Days a declined patron keeps access after the declined charge. */
+    declinedGraceDays: number;
+  }>;
   oauth: Readonly<{
     /** Allowed `returnTo` prefixes; empty in sandbox mode means loopback URLs only. */
     returnToAllowlist: readonly string[];
