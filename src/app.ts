@@ -12,6 +12,7 @@ import { connectionsPlugin } from './connections/plugin.js';
 import { connectionRoutes } from './connections/routes.js';
 import type { Database } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
+import { entitlementRoutes } from './entitlements/routes.js';
 import { requireApiKey } from './http/api-key-auth.js';
 import { errorHandling } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
@@ -97,6 +98,7 @@ export async function buildApp({
       await v1.register(campaignRoutes);
       await v1.register(syncRoutes);
       await v1.register(webhookRoutes);
+      await v1.register(entitlementRoutes, { config });
     },
     { prefix: '/v1' },
   );

@@ -38,6 +38,10 @@ export const openapi = fp(
             description: 'Jobs that bring a creator’s Patreon data into the gateway.',
           },
           {
+            name: 'entitlements',
+            description: 'What a user may have: one documented policy, with its reasons.',
+          },
+          {
             name: 'webhooks',
             description:
               'Patreon’s webhooks into the gateway: registration, deliveries, and how each was applied.',

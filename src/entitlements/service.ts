@@ -1,0 +1,118 @@
+import { eq } from 'drizzle-orm';
+import { CampaignNotFoundError } from '../campaigns/errors.js';
+import type { Db } from '../db/database.js';
+import { tiers } from '../db/schema/index.js';
+import { decide, type Policy } from './policy.js';
+import { findMembership } from './repository.js';
+import type { CheckBody, EntitlementView } from './schemas.js';
+
+const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
+
+/** "What may this user have?", answered from our tables under one documented policy. */
+export function createEntitlementService(deps: { db: Db; policy: Policy; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+
+  async function get(
+    externalUserId: string,
+    campaignId: string,
+    explain: boolean,
+  ): Promise<EntitlementView> {
+    const found = await findMembership(deps.db, externalUserId, campaignId);
+    if (found.kind === 'no_campaign') {
+      throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
+    }
+    const base = { externalUserId, campaignId };
+    if (found.kind === 'unlinked') {
+      return {
+        ...base,
+        entitled: false,
+        status: 'inactive',
+        reason: 'no_patreon_connection',
+        since: null,
+        until: null,
+        tiers: [],
+        benefits: [],
+        amount: null,
+        source: null,
+        member: null,
+        ...(explain
+          ? { explanation: [`no Patreon account is connected for user ${externalUserId}`] }
+          : {}),
+      };
+    }
+    const membership = found.membership;
+    const decision = decide(membership?.facts, deps.policy, now());
+    const tierIds = new Set(decision.tiers.map((tier) => tier.id));
+    const facts = membership?.facts;
+    return {
+      ...base,
+      entitled: decision.entitled,
+      status: decision.status,
+      reason: decision.reason as EntitlementView['reason'],
+      since: iso(decision.since),
+      until: iso(decision.until),
+      tiers: decision.tiers,
+      benefits: decision.entitled
+        ? (membership?.benefits ?? []).filter((b) => b.tierIds.some((id) => tierIds.has(id)))
+        : [],
+      amount: decision.amount,
+      source: membership?.source ?? null,
+      member: facts
+        ? {
+            id: facts.memberId,
+            patreonUserId: membership?.patreonUserId ?? null,
+            patronStatus: facts.patronStatus,
+            lastChargeStatus: facts.lastChargeStatus,
+            lastChargeDate: iso(facts.lastChargeDate),
+            pledgeCadence: facts.pledgeCadence,
+          }
+        : null,
+      ...(explain
+        ? {
+            explanation: [
+              `Patreon user ${found.patreonUserIds.join(', ')} (from the user's own connection)`,
+              ...(membership ? [`membership from ${membership.source}`] : []),
+              ...decision.trace,
+            ],
+          }
+        : {}),
+    };
+  }
+
+  return {
+    get,
+
+    async check(body: CheckBody): Promise<{ entitled: boolean; reason: string }> {
+      const answer = await get(body.externalUserId, body.campaignId, false);
+      if (!answer.entitled) return { entitled: false, reason: answer.reason };
+      if (body.tierId !== undefined) {
+        if (answer.tiers.some((tier) => tier.id === body.tierId)) {
+          return { entitled: true, reason: 'tier_entitled' };
+        }
+        const [asked] = await deps.db
+          .select({ amountCents: tiers.amountCents })
+          .from(tiers)
+          .where(eq(tiers.id, body.tierId));
+        const best = answer.tiers[0]?.amountCents ?? null;
+        if (asked?.amountCents != null && best !== null && best >= asked.amountCents) {
+          return { entitled: true, reason: 'higher_tier_entitled' };
+        }
+        return { entitled: false, reason: 'tier_not_entitled' };
+      }
+      if (body.minAmountCents !== undefined) {
+        const monthly = answer.amount?.monthlyEquivalentCents ?? 0;
+        return monthly >= body.minAmountCents
+          ? { entitled: true, reason: 'amount_sufficient' }
+          : { entitled: false, reason: 'amount_below_minimum' };
+      }
+      if (body.benefitId !== undefined) {
+        return answer.benefits.some((benefit) => benefit.id === body.benefitId)
+          ? { entitled: true, reason: 'benefit_entitled' }
+          : { entitled: false, reason: 'benefit_not_entitled' };
+      }
+      return { entitled: true, reason: answer.reason };
+    },
+  };
+}
+
+export type EntitlementService = ReturnType<typeof createEntitlementService>;
