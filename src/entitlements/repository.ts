@@ -1,15 +1,5 @@
-import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
-import {
-  benefits,
-  campaigns,
-  connections,
-  members,
-  memberTiers,
-  pledgeEvents,
-  tierBenefits,
-  tiers,
-} from '../db/schema/index.js';
 import type { MembershipFacts, TierFacts } from './policy.js';
 
 export type Source = 'creator_sync' | 'patron_connection';
@@ -26,148 +16,137 @@ export type Membership = {
   benefits: { id: string; title: string | null; tierIds: string[] }[];
 };
 
-/** Which of several memberships of one user in one campaign to judge (renewals get new ids). */
-const statusRank: Record<string, number> = {
-  active_patron: 3,
-  declined_patron: 2,
-  former_patron: 1,
+type MemberJson = {
+  id: string;
+  user_id: string | null;
+  patron_status: string | null;
+  last_charge_status: string | null;
+  last_charge_date: string | null;
+  pledge_relationship_start: string | null;
+  pledge_cadence: number | null;
+  is_gifted: boolean | null;
+  is_free_trial: boolean | null;
+  currently_entitled_amount_cents: number | null;
+  will_pay_amount_cents: number | null;
+  currency: string | null;
+  last_source: string | null;
 };
+type TierJson = { id: string; title: string | null; amount_cents: number | null; deleted: boolean };
+
+const date = (value: string | null) => (value === null ? null : new Date(value));
+const tierFacts = (tier: TierJson): TierFacts => ({
+  id: tier.id,
+  title: tier.title,
+  amountCents: tier.amount_cents,
+  deleted: tier.deleted,
+});
 
 /**
- * Reads what the policy needs from indexed tables: the host user's verified Patreon ids (their
- * connections, never an email), that user's membership of this one campaign (the creator's
- * synced list first, the patron's own connection otherwise), its entitled tiers and their
- * benefits, and, only when no tier is entitled, the last paid charge.
+ * Reads what the policy needs in one statement (one round trip, every step an index lookup): the
+ * host user's verified Patreon ids (their connections, never an email), that user's membership of
+ * this one campaign (the creator's synced list first, the patron's own connection otherwise;
+ * active before declined before former, then the latest), its entitled tiers and their benefits,
+ * and, only when no tier is entitled, the last paid charge (deleted-tier rule).
  */
 export async function findMembership(
   db: Db,
   externalUserId: string,
   campaignId: string,
 ): Promise<Found> {
-  const [campaign] = await db
-    .select({ id: campaigns.id, currency: campaigns.currency })
-    .from(campaigns)
-    .where(eq(campaigns.id, campaignId));
-  if (!campaign) return { kind: 'no_campaign' };
-  const linked = await db
-    .selectDistinct({ patreonUserId: connections.patreonUserId })
-    .from(connections)
-    .where(
-      and(eq(connections.externalUserId, externalUserId), ne(connections.status, 'disconnected')),
-    );
-  const patreonUserIds = linked.map((row) => row.patreonUserId);
-  if (patreonUserIds.length === 0) return { kind: 'unlinked' };
-  const rows = await db
-    .select()
-    .from(members)
-    .where(
-      and(
-        inArray(members.userId, patreonUserIds),
-        eq(members.campaignId, campaignId),
-        isNull(members.deletedAt),
-      ),
-    );
-  if (rows.length === 0) return { kind: 'linked', patreonUserIds };
-  const member = [...rows].sort(
-    (a, b) =>
-      Number(b.lastSource !== 'identity') - Number(a.lastSource !== 'identity') ||
-      (statusRank[b.patronStatus ?? ''] ?? 0) - (statusRank[a.patronStatus ?? ''] ?? 0) ||
-      (b.pledgeRelationshipStart?.getTime() ?? 0) - (a.pledgeRelationshipStart?.getTime() ?? 0),
-  )[0] as (typeof rows)[number];
-
-  const tierRows = await db
-    .select({
-      id: memberTiers.tierId,
-      title: tiers.title,
-      amountCents: tiers.amountCents,
-      deletedAt: tiers.deletedAt,
-    })
-    .from(memberTiers)
-    .leftJoin(tiers, eq(tiers.id, memberTiers.tierId))
-    .where(eq(memberTiers.memberId, member.id));
-  const entitledTiers: TierFacts[] = tierRows.map((row) => ({
-    id: row.id,
-    title: row.title,
-    amountCents: row.amountCents,
-    deleted: row.deletedAt !== null,
-  }));
-
-  let lastPaidCharge: MembershipFacts['lastPaidCharge'];
-  if (entitledTiers.length === 0 && member.patronStatus !== null) {
-    const [charge] = await db
-      .select({
-        tierId: pledgeEvents.tierId,
-        date: pledgeEvents.date,
-        title: tiers.title,
-        amountCents: tiers.amountCents,
-        deletedAt: tiers.deletedAt,
-        tierKnown: sql<boolean>`${tiers.id} is not null`,
-      })
-      .from(pledgeEvents)
-      .leftJoin(tiers, eq(tiers.id, pledgeEvents.tierId))
-      .where(
-        and(
-          eq(pledgeEvents.memberId, member.id),
-          eq(pledgeEvents.paymentStatus, 'Paid'),
-          sql`${pledgeEvents.tierId} is not null`,
-        ),
-      )
-      .orderBy(desc(pledgeEvents.date))
-      .limit(1);
-    if (charge?.tierId) {
-      lastPaidCharge = {
-        tierId: charge.tierId,
-        date: charge.date,
-        tier: charge.tierKnown
-          ? {
-              id: charge.tierId,
-              title: charge.title,
-              amountCents: charge.amountCents,
-              deleted: charge.deletedAt !== null,
-            }
-          : undefined,
-      };
-    }
-  }
-
-  const tierIds = entitledTiers.map((tier) => tier.id);
-  if (lastPaidCharge) tierIds.push(lastPaidCharge.tierId);
-  const benefitRows =
-    tierIds.length === 0
-      ? []
-      : await db
-          .select({ id: benefits.id, title: benefits.title, tierId: tierBenefits.tierId })
-          .from(tierBenefits)
-          .innerJoin(benefits, eq(benefits.id, tierBenefits.benefitId))
-          .where(and(inArray(tierBenefits.tierId, tierIds), isNull(benefits.deletedAt)));
-  const byBenefit = new Map<string, { id: string; title: string | null; tierIds: string[] }>();
-  for (const row of benefitRows) {
-    const entry = byBenefit.get(row.id) ?? { id: row.id, title: row.title, tierIds: [] };
-    entry.tierIds.push(row.tierId);
-    byBenefit.set(row.id, entry);
-  }
-
+  const result = await db.execute<{
+    campaign: { id: string; currency: string | null } | null;
+    linked: string[];
+    member: MemberJson | null;
+    tiers: TierJson[];
+    last_paid: (TierJson & { tier_id: string; date: string; known: boolean }) | null;
+    benefits: { id: string; title: string | null; tier_ids: string[] }[];
+  }>(sql`
+    with linked as (
+      select distinct patreon_user_id from connections
+      where external_user_id = ${externalUserId} and status <> 'disconnected'
+    ),
+    member as (
+      select m.* from members m
+      where m.campaign_id = ${campaignId} and m.deleted_at is null
+        and m.user_id in (select patreon_user_id from linked)
+      order by (m.last_source is distinct from 'identity') desc,
+        case m.patron_status when 'active_patron' then 3 when 'declined_patron' then 2
+          when 'former_patron' then 1 else 0 end desc,
+        m.pledge_relationship_start desc nulls last
+      limit 1
+    ),
+    entitled as (
+      select mt.tier_id as id, t.title, t.amount_cents, t.deleted_at is not null as deleted
+      from member m join member_tiers mt on mt.member_id = m.id
+      left join tiers t on t.id = mt.tier_id
+    ),
+    last_paid as (
+      select pe.tier_id, pe.date, t.id is not null as known, t.title, t.amount_cents,
+        t.deleted_at is not null as deleted
+      from member m
+      join lateral (
+        select tier_id, date from pledge_events
+        where member_id = m.id and payment_status = 'Paid' and tier_id is not null
+        order by date desc limit 1
+      ) pe on true
+      left join tiers t on t.id = pe.tier_id
+      where m.patron_status is not null and not exists (select 1 from entitled)
+    ),
+    granted as (
+      select b.id, b.title, array_agg(tb.tier_id order by tb.tier_id) as tier_ids
+      from tier_benefits tb join benefits b on b.id = tb.benefit_id
+      where b.deleted_at is null
+        and tb.tier_id in (select id from entitled union all select tier_id from last_paid)
+      group by b.id, b.title
+    )
+    select
+      (select json_build_object('id', id, 'currency', currency) from campaigns
+        where id = ${campaignId}) as campaign,
+      (select coalesce(json_agg(patreon_user_id), '[]') from linked) as linked,
+      (select json_build_object(
+        'id', id, 'user_id', user_id, 'patron_status', patron_status,
+        'last_charge_status', last_charge_status, 'last_charge_date', last_charge_date,
+        'pledge_relationship_start', pledge_relationship_start, 'pledge_cadence', pledge_cadence,
+        'is_gifted', is_gifted, 'is_free_trial', is_free_trial,
+        'currently_entitled_amount_cents', currently_entitled_amount_cents,
+        'will_pay_amount_cents', will_pay_amount_cents, 'currency', currency,
+        'last_source', last_source) from member) as member,
+      (select coalesce(json_agg(e), '[]') from entitled e) as tiers,
+      (select row_to_json(l) from last_paid l) as last_paid,
+      (select coalesce(json_agg(g), '[]') from granted g) as benefits`);
+  const row = result.rows[0];
+  if (!row?.campaign) return { kind: 'no_campaign' };
+  if (row.linked.length === 0) return { kind: 'unlinked' };
+  const member = row.member;
+  if (!member) return { kind: 'linked', patreonUserIds: row.linked };
+  const lastPaid = row.last_paid;
   return {
     kind: 'linked',
-    patreonUserIds,
+    patreonUserIds: row.linked,
     membership: {
-      source: member.lastSource === 'identity' ? 'patron_connection' : 'creator_sync',
-      patreonUserId: member.userId,
-      benefits: [...byBenefit.values()],
+      source: member.last_source === 'identity' ? 'patron_connection' : 'creator_sync',
+      patreonUserId: member.user_id,
+      benefits: row.benefits.map((b) => ({ id: b.id, title: b.title, tierIds: b.tier_ids })),
       facts: {
         memberId: member.id,
-        patronStatus: member.patronStatus,
-        lastChargeStatus: member.lastChargeStatus,
-        lastChargeDate: member.lastChargeDate,
-        pledgeRelationshipStart: member.pledgeRelationshipStart,
-        pledgeCadence: member.pledgeCadence,
-        isGifted: member.isGifted,
-        isFreeTrial: member.isFreeTrial,
-        currentlyEntitledAmountCents: member.currentlyEntitledAmountCents,
-        willPayAmountCents: member.willPayAmountCents,
-        currency: member.currency ?? campaign.currency,
-        tiers: entitledTiers,
-        lastPaidCharge,
+        patronStatus: member.patron_status,
+        lastChargeStatus: member.last_charge_status,
+        lastChargeDate: date(member.last_charge_date),
+        pledgeRelationshipStart: date(member.pledge_relationship_start),
+        pledgeCadence: member.pledge_cadence,
+        isGifted: member.is_gifted,
+        isFreeTrial: member.is_free_trial,
+        currentlyEntitledAmountCents: member.currently_entitled_amount_cents,
+        willPayAmountCents: member.will_pay_amount_cents,
+        currency: member.currency ?? row.campaign.currency,
+        tiers: row.tiers.map(tierFacts),
+        lastPaidCharge: lastPaid
+          ? {
+              tierId: lastPaid.tier_id,
+              date: new Date(lastPaid.date),
+              tier: lastPaid.known ? tierFacts({ ...lastPaid, id: lastPaid.tier_id }) : undefined,
+            }
+          : undefined,
       },
     },
   };
