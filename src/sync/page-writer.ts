@@ -14,6 +14,9 @@ import {
   tiers,
 } from '../db/schema/index.js';
 import { upsertRows, upsertRowsCounted } from '../db/upsert.js';
+import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
+import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
+import { recordEvents } from '../events/record-event.js';
 import type { Campaign, Member, Post, User } from '../patreon/resources.js';
 import {
   benefitRow,
@@ -110,11 +113,22 @@ export type MembersPageResult = {
 
 export async function writeMembersPage(
   tx: DbOrTx,
-  input: { jobId: string; campaignId: string; currency: string | null; members: Member[] },
+  input: {
+    jobId: string;
+    campaignId: string;
+    currency: string | null;
+    members: Member[];
+    /**
+     * Record host events for what changed (as a webhook would have), caused by this job. Off for
+     * a campaign's first import: that is one `sync.completed`, not an event per member.
+     */
+    emitChanges?: { connectionId: string };
+  },
 ): Promise<MembersPageResult> {
   const page = input.members;
   if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
   const ids = page.map((m) => m.id);
+  const before = input.emitChanges ? await readMembershipStates(tx, ids) : undefined;
   const users = uniqueById(page.flatMap((m) => (m.user ? [m.user as User] : [])));
   await upsertRows(
     tx,
@@ -124,12 +138,8 @@ export async function writeMembersPage(
   );
 
   // What the upsert inserted (not merely changed) is counted by the upsert itself.
-  const written = await upsertRowsCounted(
-    tx,
-    members,
-    page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency))),
-    { target: [members.id] },
-  );
+  const rows = page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency)));
+  const written = await upsertRowsCounted(tx, members, rows, { target: [members.id] });
 
   const links = page.flatMap((m) =>
     (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
@@ -152,6 +162,27 @@ export async function writeMembersPage(
   );
 
   await markSeen(tx, input.jobId, 'member', ids);
+  if (before && input.emitChanges) {
+    const { connectionId } = input.emitChanges;
+    await recordEvents(
+      tx,
+      page.flatMap((member, index) => {
+        const previous = before.get(member.id);
+        const after = advanceMembership(
+          previous,
+          rows[index] as typeof members.$inferInsert,
+          member.currentlyEntitledTiers?.map((tier) => tier.id),
+        );
+        return memberChangeEvents({
+          cause: `sync:${input.jobId}`,
+          connectionId,
+          before: previous,
+          after,
+          changes: memberChanges(previous, after),
+        });
+      }),
+    );
+  }
   return {
     members: page.length,
     users: users.length,
@@ -183,24 +214,56 @@ export async function writePostsPage(
   return input.posts.length;
 }
 
-/** After a complete pass: members and posts of the campaign this pass did not see are gone. */
-export async function tombstoneUnseen(tx: DbOrTx, jobId: string, campaignId: string) {
+/**
+ * After a complete pass: members and posts of the campaign this pass did not see are gone. With
+ * `emitChanges`, a member that disappears gets the events a `members:delete` webhook would give.
+ */
+export async function tombstoneUnseen(
+  tx: DbOrTx,
+  jobId: string,
+  campaignId: string,
+  emitChanges?: { connectionId: string },
+) {
   const unseen = (table: typeof members | typeof posts, kind: 'member' | 'post') =>
-    tx
-      .update(table)
-      .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(table.campaignId, campaignId),
-          isNull(table.deletedAt),
-          // A hashed anti-join: one pass over what this job saw, not a lookup per row.
-          sql`${table.id} not in (select ${syncSeen.resourceId} from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
-        ),
-      );
-  const removedMembers = (await unseen(members, 'member')).rowCount ?? 0;
-  const removedPosts = (await unseen(posts, 'post')).rowCount ?? 0;
+    and(
+      eq(table.campaignId, campaignId),
+      isNull(table.deletedAt),
+      // A hashed anti-join: one pass over what this job saw, not a lookup per row.
+      sql`${table.id} not in (select ${syncSeen.resourceId} from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
+    );
+  const gone = await tx
+    .update(members)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(unseen(members, 'member'))
+    .returning({ id: members.id });
+  if (emitChanges && gone.length > 0) {
+    const states = await readMembershipStates(
+      tx,
+      gone.map((row) => row.id),
+    );
+    await recordEvents(
+      tx,
+      [...states.values()].flatMap((after) => {
+        const previous = { ...after, deleted: false };
+        return memberChangeEvents({
+          cause: `sync:${jobId}`,
+          connectionId: emitChanges.connectionId,
+          before: previous,
+          after,
+          changes: memberChanges(previous, after),
+        });
+      }),
+    );
+  }
+  const removedPosts =
+    (
+      await tx
+        .update(posts)
+        .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(unseen(posts, 'post'))
+    ).rowCount ?? 0;
   await tx.delete(syncSeen).where(eq(syncSeen.jobId, jobId));
-  return { members: removedMembers, posts: removedPosts };
+  return { members: gone.length, posts: removedPosts };
 }
 
 async function tombstoneMissing(

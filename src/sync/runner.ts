@@ -12,6 +12,16 @@ import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
 type JobRow = typeof syncJobs.$inferSelect;
 
+/**
+ * Whether a job records host events for the member changes it finds, as the webhook would have:
+ * every reconcile, and a full sync of a campaign synced before. A campaign's first import is
+ * summed up by its `sync.completed` instead of an event per member.
+ */
+const emitsChanges = (job: { kind: string; connectionId: string }, lastSyncedAt: Date | null) =>
+  job.kind === 'reconcile' || lastSyncedAt !== null
+    ? { connectionId: job.connectionId }
+    : undefined;
+
 /** Errors after which retrying cannot help: the job fails at once. */
 const PERMANENT = new Set([
   'CONNECTION_REVOKED',
@@ -97,7 +107,7 @@ export function createSyncRunner(deps: {
       .from(connections)
       .where(eq(connections.id, job.connectionId));
     const [campaign] = await db
-      .select({ currency: campaigns.currency })
+      .select({ currency: campaigns.currency, lastSyncedAt: campaigns.lastSyncedAt })
       .from(campaigns)
       .where(eq(campaigns.id, job.campaignId as string));
     const address = connection?.scopes.includes('campaigns.members.address') ?? false;
@@ -157,6 +167,7 @@ export function createSyncRunner(deps: {
                 campaignId: job.campaignId as string,
                 currency: campaign?.currency ?? null,
                 members: items as never,
+                emitChanges: emitsChanges(job, campaign?.lastSyncedAt ?? null),
               });
               delta = {
                 pages: last ? 1 : 0,
@@ -203,7 +214,16 @@ export function createSyncRunner(deps: {
 
   async function finalize(job: JobRow) {
     await db.transaction(async (tx) => {
-      const removed = await tombstoneUnseen(tx, job.id, job.campaignId as string);
+      const [campaign] = await tx
+        .select({ lastSyncedAt: campaigns.lastSyncedAt })
+        .from(campaigns)
+        .where(eq(campaigns.id, job.campaignId as string));
+      const removed = await tombstoneUnseen(
+        tx,
+        job.id,
+        job.campaignId as string,
+        emitsChanges(job, campaign?.lastSyncedAt ?? null),
+      );
       await tx
         .update(campaigns)
         .set({ lastSyncedAt: sql`now()` })

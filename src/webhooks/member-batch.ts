@@ -9,13 +9,9 @@ import {
   type WebhookEventResult,
   webhookEvents,
 } from '../db/schema/index.js';
-import type { PatronStatus } from '../db/schema/members.js';
 import { upsertRows } from '../db/upsert.js';
-import {
-  type MembershipState,
-  memberChangeEvents,
-  memberChanges,
-} from '../events/member-changes.js';
+import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
+import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
@@ -57,30 +53,6 @@ function decodeMember(delivery: MemberDelivery): Member {
   return member;
 }
 
-/** The membership after a row was written over `before` (columns the row lacks stay). */
-function advance(
-  before: MembershipState | undefined,
-  row: MemberRow,
-  tierIds: string[] | undefined,
-): MembershipState {
-  const pick = <K extends keyof MemberRow & keyof MembershipState>(key: K, fallback: unknown) =>
-    (row[key] !== undefined ? row[key] : (before?.[key] ?? fallback)) as MembershipState[K];
-  return {
-    id: row.id,
-    campaignId: row.campaignId,
-    userId: pick('userId', null),
-    patronStatus: pick('patronStatus', null) as PatronStatus | null,
-    lastChargeStatus: pick('lastChargeStatus', null),
-    lastChargeDate: pick('lastChargeDate', null),
-    nextChargeDate: pick('nextChargeDate', null),
-    pledgeCadence: pick('pledgeCadence', null),
-    currentlyEntitledAmountCents: pick('currentlyEntitledAmountCents', null),
-    currency: pick('currency', null),
-    tierIds: tierIds ?? before?.tierIds ?? [],
-    deleted: row.deletedAt === undefined ? (before?.deleted ?? false) : row.deletedAt !== null,
-  };
-}
-
 /**
  * Applies member deliveries (in the given arrival order) with a handful of statements for the
  * whole batch: the states before are read at once, each event is sequenced in memory (stale and
@@ -119,31 +91,13 @@ export async function applyMemberDeliveries(
       ),
     )
     .groupBy(webhookEvents.resourceId);
-  const rows = await tx.select().from(members).where(inArray(members.id, ids));
-  const links = await tx.select().from(memberTiers).where(inArray(memberTiers.memberId, ids));
   const currencies = await tx
     .select({ id: campaigns.id, currency: campaigns.currency })
     .from(campaigns)
     .where(inArray(campaigns.id, campaignIds));
   const newest = new Map(latestApplied.map((row) => [row.memberId, Number(row.id)]));
   const currencyOf = new Map(currencies.map((row) => [row.id, row.currency]));
-  const states = new Map<string, MembershipState>();
-  for (const row of rows) {
-    states.set(row.id, {
-      id: row.id,
-      campaignId: row.campaignId,
-      userId: row.userId,
-      patronStatus: row.patronStatus,
-      lastChargeStatus: row.lastChargeStatus,
-      lastChargeDate: row.lastChargeDate,
-      nextChargeDate: row.nextChargeDate,
-      pledgeCadence: row.pledgeCadence,
-      currentlyEntitledAmountCents: row.currentlyEntitledAmountCents,
-      currency: row.currency,
-      tierIds: links.filter((link) => link.memberId === row.id).map((link) => link.tierId),
-      deleted: row.deletedAt !== null,
-    });
-  }
+  const states = await readMembershipStates(tx, ids);
 
   const finalRows = new Map<string, MemberRow>();
   const finalTiers = new Map<string, string[]>();
@@ -179,7 +133,7 @@ export async function applyMemberDeliveries(
     }
     const entitled = member.currentlyEntitledTiers;
     const tierIds = entitled?.map((tier) => tier.id);
-    const after = advance(before, row, tierIds);
+    const after = advanceMembership(before, row, tierIds);
     const changes = memberChanges(before, after);
     events.push(
       ...memberChangeEvents({

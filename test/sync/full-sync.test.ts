@@ -1,8 +1,16 @@
-import { count, eq, isNull, sql } from 'drizzle-orm';
+import { count, eq, isNull, like, sql } from 'drizzle-orm';
 import t from 'tap';
-import { members, memberTiers, pledgeEvents, posts, tiers } from '../../src/db/schema/index.js';
+import {
+  members,
+  memberTiers,
+  outboundEvents,
+  pledgeEvents,
+  posts,
+  tiers,
+} from '../../src/db/schema/index.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { waitForJobs } from '../fixtures/sync.js';
+import { registeredWebhook } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
 t.test('connecting a creator syncs the campaign, and a second pass rewrites nothing', async (t) => {
@@ -77,7 +85,13 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     .where(eq(members.patronStatus, 'active_patron'))
     .limit(1);
 
-  // Changes at Patreon that we are not told about (no webhooks registered).
+  // Changes at Patreon that we are not told about: our webhook was deleted there.
+  const hook = await registeredWebhook(gateway.app);
+  const removed = await gateway.sandbox.call(`/api/oauth2/v2/webhooks/${hook.patreonWebhookId}`, {
+    method: 'DELETE',
+    token: gateway.sandbox.creatorToken(),
+  });
+  t.equal(removed.status, 204);
   const added = (
     await gateway.sandbox.call('/_control/members', {
       method: 'POST',
@@ -130,4 +144,24 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     .from(pledgeEvents)
     .where(eq(pledgeEvents.memberId, added.record.id));
   t.ok(events.length >= 1, 'its pledge history came along');
+
+  // What reconcile found is told to the host as a webhook would have told it.
+  const told = await db
+    .select({ type: outboundEvents.type, key: outboundEvents.dedupeKey })
+    .from(outboundEvents)
+    .where(like(outboundEvents.dedupeKey, '%:sync:%'));
+  const about = (memberId: string) =>
+    told
+      .filter((event) => event.key.endsWith(`:${memberId}`))
+      .map((event) => event.type)
+      .sort();
+  t.same(about(added.record.id), ['entitlement.granted', 'member.created', 'pledge.created']);
+  t.same(about(someone?.id as string), ['payment.declined']);
+  t.same(about(neverPaid.record.id).includes('member.deleted'), true, 'the deleted member');
+  const full = (await waitForJobs(gateway.app, connectionId)).find((j) => j.kind === 'full');
+  t.same(
+    told.filter((event) => event.key.includes(`:sync:${full?.id}:`)),
+    [],
+    'the first import is not an event per member',
+  );
 });
