@@ -32,28 +32,37 @@
  * warm-up and run exactly, and every id a 2xx named is looked up ("lost": not stored). Req/s,
  * p50 and p99 are the measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { request } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
 import { campaigns, patreonWebhooks } from '../../src/db/schema/index.js';
+import {
+  benchPort,
+  CONNECTIONS,
+  cpuText,
+  type Load,
+  measure,
+  runLoad,
+  scratchDatabase,
+  serverVersion,
+  spawnService,
+  stopped,
+  stopService,
+  type Usage,
+  waitFor,
+} from './load.js';
 
 type Kind = 'postgres' | 'embedded';
 
-const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PORT = Number(process.env.BENCH_PORT ?? 5100 + Math.floor(Math.random() * 40));
-const CONNECTIONS = 50;
-const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP_REQUESTS ?? 1000);
-const RUN_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PORT = benchPort(5100);
 const POOL_MAX = 10;
 const TOKEN_KEY = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 const SECRET = 'bench-webhook-secret-0123456789abcdef';
@@ -145,28 +154,15 @@ function memberBody(n: number): string {
 
 const sign = (body: string) => createHmac('md5', SECRET).update(body).digest('hex');
 
-async function adminQuery(text: string) {
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
-}
-
 /** A fresh database of the kind, migrated, with one campaign and its webhook; closed again. */
 async function prepareDatabase(kind: Kind) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-webhooks-'));
   let url: string | undefined;
   let dropDatabase = async () => {};
   if (kind === 'postgres') {
-    const name = `pgw_bench_webhooks_${process.pid}_${Date.now()}`;
-    await adminQuery(`create database ${name}`);
-    const parsed = new URL(PG_URL);
-    parsed.pathname = `/${name}`;
-    url = parsed.toString();
-    dropDatabase = () => adminQuery(`drop database if exists ${name} with (force)`);
+    const scratch = await scratchDatabase('pgw_bench_webhooks');
+    url = scratch.url;
+    dropDatabase = scratch.drop;
   }
   const open = () =>
     openDatabase(
@@ -198,97 +194,42 @@ async function prepareDatabase(kind: Kind) {
   };
 }
 
-const stopped = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-
-async function waitFor(url: string, what: string, child: ChildProcess) {
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    const ok = await request(url).then(
-      async (response) => {
-        await response.body.dump();
-        return response.statusCode === 200;
-      },
-      () => false,
-    );
-    if (ok) return;
-    if (i > 600) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Distinct bodies across every run of this process: a counter, never reset. */
 let sequence = 0;
 
-type Load = {
-  seconds: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  p50: number;
-  p99: number;
-  ids: string[];
-  duplicates: number;
-  /** Responses in each whole second of the run. */
-  perSecond: number[];
-};
+type Delivered = Load & { ids: string[]; duplicates: number };
 
-/** One autocannon run of `amount` requests: it ends when every one was answered. */
-async function load(webhookId: string, amount: number) {
+/** One autocannon run of `amount` distinct deliveries: it ends when every one was answered. */
+async function load(webhookId: string, amount: number): Promise<Delivered> {
   const ids: string[] = [];
   let duplicates = 0;
-  // autocannon's own duration ends on its next one-second tick after the last response of an
-  // `amount` run: time the run from the start to the last response instead.
-  const started = performance.now();
-  let lastResponse = started;
-  const perSecond: number[] = [];
-  const result = await autocannon({
-    url: `http://127.0.0.1:${PORT}`,
-    connections: CONNECTIONS,
+  const result = await runLoad({
+    port: PORT,
     amount,
-    timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: `/webhooks/patreon/${webhookId}`,
-        setupRequest: (req) => {
-          const body = memberBody(sequence++);
-          return {
-            ...req,
-            body,
-            headers: {
-              'content-type': 'application/json',
-              'x-patreon-event': EVENT,
-              'x-patreon-signature': sign(body),
-            },
-          };
-        },
-        onResponse: (status, body) => {
-          lastResponse = performance.now();
-          const second = Math.floor((lastResponse - started) / 1000);
-          perSecond[second] = (perSecond[second] ?? 0) + 1;
-          if (status !== 200) return;
-          const answer = JSON.parse(body) as { id: string; duplicate?: boolean };
-          ids.push(String(answer.id));
-          if (answer.duplicate) duplicates++;
-        },
+    request: {
+      method: 'POST',
+      path: `/webhooks/patreon/${webhookId}`,
+      setupRequest: (req) => {
+        const body = memberBody(sequence++);
+        return {
+          ...req,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-patreon-event': EVENT,
+            'x-patreon-signature': sign(body),
+          },
+        };
       },
-    ],
+    },
+    onResponse: (status, body) => {
+      if (status !== 200) return;
+      const answer = JSON.parse(body) as { id: string; duplicate?: boolean };
+      ids.push(String(answer.id));
+      if (answer.duplicate) duplicates++;
+    },
   });
-  return {
-    seconds: (lastResponse - started) / 1000,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    ids,
-    duplicates,
-    perSecond: perSecond.slice(0, Math.floor((lastResponse - started) / 1000)),
-  } satisfies Load;
+  return { ...result, ids, duplicates };
 }
 
 /** Rows stored for the webhook by status, and how many of the given ids are among them. */
@@ -306,106 +247,39 @@ async function stored(pool: pg.Pool, webhookId: string, ids: string[]) {
   return { rows, byStatus, found: Number(found.rows[0]?.n ?? 0) };
 }
 
-type Measured = Load & {
-  rate: number;
-  /** CPU time of the receiver's process per second of the run (1 = one core busy). */
-  cpu: number;
-  /** The same for this process (autocannon), and for the whole machine. */
-  loadCpu: number;
-  machineCpu: number;
-  /** Every `postgres` server process on the machine (none for the embedded database). */
-  postgresCpu: number;
-  /** Every request of the warm-up and the run, against every row stored. */
-  totalOk: number;
-  rows: number;
-  lost: number;
-  byStatus: Record<string, number>;
-};
+type Measured = Delivered &
+  Usage & {
+    /** Every request of the warm-up and the run, against every row stored. */
+    totalOk: number;
+    rows: number;
+    lost: number;
+    byStatus: Record<string, number>;
+  };
 
 /**
- * A warm-up of a fixed count, then about RUN_SECONDS of load at a fixed count (the warm-up's
- * rate), so no request is cut off: afterwards rows must equal the 2xx of both exactly.
+ * The shared warm-up and measured run (`measure` in load.ts), so no request is cut off:
+ * afterwards rows must equal the 2xx of both exactly.
  */
-async function measure(
+async function measureDeliveries(
   pid: number,
   webhookId: string,
   rowsPool: () => Promise<{ pool: pg.Pool; close: () => Promise<void> }>,
 ): Promise<Measured> {
-  // The first requests run cold (JIT, pool connects, empty tables); the second part of the
-  // warm-up (about 2 s, while the applier gets going) sets the count of the measured run.
-  const cold = await load(webhookId, WARMUP_REQUESTS);
-  const coldRate = cold.ok / cold.seconds;
-  const warm = await load(webhookId, Math.max(WARMUP_REQUESTS, Math.round(coldRate * 2)));
-  const amount = Math.max(CONNECTIONS * 20, Math.round((warm.ok / warm.seconds) * RUN_SECONDS));
-  const cpuBefore = await cpuSeconds(pid);
-  const machineBefore = await machineBusySeconds();
-  const postgresBefore = await postgresCpuSeconds();
-  const ownBefore = process.cpuUsage();
-  // autocannon returns up to a second after the last response: CPU is averaged over that whole
-  // span (slightly low), the rate over the span to the last response.
-  const callStarted = performance.now();
-  const run = await load(webhookId, amount);
-  const cpu = (await cpuSeconds(pid)) - cpuBefore;
-  const machine = (await machineBusySeconds()) - machineBefore;
-  const postgres = (await postgresCpuSeconds()) - postgresBefore;
-  const own = process.cpuUsage(ownBefore);
-  const span = (performance.now() - callStarted) / 1000;
+  const { warmUps, ...run } = await measure(pid, (amount) => load(webhookId, amount));
+  const all = [...warmUps, run];
   const { pool, close } = await rowsPool();
   try {
-    const after = await stored(pool, webhookId, [...cold.ids, ...warm.ids, ...run.ids]);
+    const ids = all.flatMap((part) => part.ids);
+    const after = await stored(pool, webhookId, ids);
     return {
       ...run,
-      rate: run.ok / run.seconds,
-      cpu: cpu / span,
-      loadCpu: (own.user + own.system) / 1e6 / span,
-      machineCpu: machine / span,
-      postgresCpu: postgres / span,
-      totalOk: cold.ok + warm.ok + run.ok,
+      totalOk: all.reduce((sum, part) => sum + part.ok, 0),
       rows: after.rows,
-      lost: cold.ids.length + warm.ids.length + run.ids.length - after.found,
+      lost: ids.length - after.found,
       byStatus: after.byStatus,
     };
   } finally {
     await close();
-  }
-}
-
-/** User + system CPU seconds of a process so far (/proc/<pid>/stat, in clock ticks of 1/100 s). */
-async function cpuSeconds(pid: number) {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds used so far by the PostgreSQL server's processes (those alive now). */
-async function postgresCpuSeconds() {
-  let total = 0;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (!stat.includes('(postgres)')) continue;
-    const fields = stat.split(') ')[1]?.split(' ') ?? [];
-    total += (Number(fields[11]) + Number(fields[12])) / 100;
-  }
-  return total;
-}
-
-/** CPU seconds the whole machine was busy so far (/proc/stat: all but idle and iowait). */
-async function machineBusySeconds() {
-  const cpu = (await readFile('/proc/stat', 'utf8')).split('\n')[0]?.trim().split(/\s+/) ?? [];
-  // user, nice, system, idle, iowait, irq, softirq (steal and guest are not this machine's work)
-  const ticks = cpu.slice(1, 8).map(Number);
-  const total = ticks.reduce((sum, n) => sum + n, 0);
-  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / 100;
-}
-
-async function serverVersion() {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query<{ v: string }>(`select current_setting('server_version') as v`))
-      .rows[0]?.v;
-  } finally {
-    await client.end();
   }
 }
 
@@ -417,16 +291,10 @@ const postgresPool = (url: string) => async () => {
 /** The service in its own process, on a fresh database of the kind. */
 async function serviceRun(kind: Kind, { logLevel = 'info' } = {}): Promise<Measured> {
   const prepared = await prepareDatabase(kind);
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-    : [];
-  const service = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    env: serviceEnv(prepared.dataDir, prepared.url, logLevel),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const service = spawnService(serviceEnv(prepared.dataDir, prepared.url, logLevel));
   try {
     await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the service', service);
-    return await measure(
+    return await measureDeliveries(
       service.pid as number,
       prepared.webhookId,
       prepared.url
@@ -440,10 +308,7 @@ async function serviceRun(kind: Kind, { logLevel = 'info' } = {}): Promise<Measu
           },
     );
   } finally {
-    service.kill('SIGTERM');
-    await Promise.race([stopped(service), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    service.kill('SIGKILL');
-    await stopped(service);
+    await stopService(service);
     await prepared.drop();
   }
 }
@@ -459,7 +324,7 @@ async function naiveRun(): Promise<Measured> {
   );
   try {
     await waitFor(`http://127.0.0.1:${PORT}/ready`, 'the naive receiver', naive);
-    return await measure(naive.pid as number, prepared.webhookId, postgresPool(url));
+    return await measureDeliveries(naive.pid as number, prepared.webhookId, postgresPool(url));
   } finally {
     naive.kill('SIGKILL');
     await stopped(naive);
@@ -509,7 +374,7 @@ if (mode === '--naive') {
       .map(([status, n]) => `${status} ${n}`)
       .join(', ');
     console.log(
-      `${name.padEnd(26)} ${Math.round(m.rate).toString().padStart(6)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx + m.errors}, rows stored ${m.rows} ${m.rows === m.totalOk ? '==' : '!='} 2xx ${m.totalOk} (incl. warm-up), lost ${m.lost}, duplicates ${m.duplicates} | ${m.ok} requests in ${m.seconds.toFixed(1)} s; CPU cores: receiver ${m.cpu.toFixed(2)}, postgres ${m.postgresCpu.toFixed(2)}, autocannon ${m.loadCpu.toFixed(2)}, anything else ${Math.max(0, m.machineCpu - m.cpu - m.postgresCpu - m.loadCpu).toFixed(2)} (machine ${m.machineCpu.toFixed(2)}); events at the end: ${statuses}; responses per second: ${m.perSecond.join(' ')}`,
+      `${name.padEnd(26)} ${Math.round(m.rate).toString().padStart(6)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx + m.errors}, rows stored ${m.rows} ${m.rows === m.totalOk ? '==' : '!='} 2xx ${m.totalOk} (incl. warm-up), lost ${m.lost}, duplicates ${m.duplicates} | ${m.ok} requests in ${m.seconds.toFixed(1)} s; ${cpuText(m)}; events at the end: ${statuses}; responses per second: ${m.perSecond.join(' ')}`,
     );
   };
   const goals = (name: string, service: Measured, naive: Measured) => {
