@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { csvStream, wantsCsv } from '../http/csv.js';
 import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { memberCsvColumns, pledgeEventCsvColumns } from './csv-columns.js';
 import {
   listMembersQuery,
   listPledgeEventsQuery,
@@ -20,6 +22,21 @@ import {
   tierView,
 } from './schemas.js';
 import { createCampaignsService } from './service.js';
+
+/** Rows per page read while streaming an export. */
+const EXPORT_PAGE = 1000;
+
+/** Walks a keyset-paginated list to its end, one page at a time. */
+async function* exportPages<T>(
+  page: (cursor: string | undefined) => Promise<{ data: T[]; nextCursor: string | null }>,
+): AsyncGenerator<T[]> {
+  let cursor: string | undefined;
+  do {
+    const next = await page(cursor);
+    yield next.data;
+    cursor = next.nextCursor ?? undefined;
+  } while (cursor);
+}
 
 /** Read API for synced Patreon data (campaigns, tiers, members, posts, pledge events). */
 export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -82,13 +99,30 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['members'],
         summary: 'List a campaign’s members',
         description:
-          'Filter by patron status, entitled tier, last charge status, email (exact, case-insensitive) or change time; sort by change time, pledge start or name. Deleted members only with `includeDeleted=true`. Keep the same filters and sort while following `nextCursor`.',
+          'Filter by patron status, entitled tier, last charge status, email (exact, case-insensitive) or change time; sort by change time, pledge start or name. Deleted members only with `includeDeleted=true`. Keep the same filters and sort while following `nextCursor`. With `Accept: text/csv`: every matching member as CSV, streamed (filters and sort apply; `limit` and `cursor` do not).',
         params: campaignParams,
         querystring: listMembersQuery,
         response: { 200: pageOf(memberView), ...problemResponses(400, 401, 404, 500) },
       },
     },
-    async (request) => service.listMembers(request.params.id, request.query),
+    async (request, reply) => {
+      if (!wantsCsv(request.headers.accept)) {
+        return service.listMembers(request.params.id, request.query);
+      }
+      const { id } = request.params;
+      await service.requireCampaign(id);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="campaign-${id}-members.csv"`)
+        .send(
+          csvStream(
+            memberCsvColumns,
+            exportPages((cursor) =>
+              service.listMembers(id, { ...request.query, limit: EXPORT_PAGE, cursor }),
+            ),
+          ) as never, // a stream is sent as is, never through the JSON schema
+        );
+    },
   );
 
   app.get(
@@ -132,12 +166,29 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['payments'],
         summary: 'List a campaign’s pledge events (payments history)',
         description:
-          'Newest first. Filter by type, date range (`from` inclusive, `to` exclusive), tier or member. Amounts are in the currency the patron paid in.',
+          'Newest first. Filter by type, date range (`from` inclusive, `to` exclusive), tier or member. Amounts are in the currency the patron paid in. With `Accept: text/csv`: every matching event as CSV, streamed (`limit` and `cursor` do not apply).',
         params: campaignParams,
         querystring: listPledgeEventsQuery,
         response: { 200: pageOf(pledgeEventView), ...problemResponses(400, 401, 404, 500) },
       },
     },
-    async (request) => service.listPledgeEvents(request.params.id, request.query),
+    async (request, reply) => {
+      if (!wantsCsv(request.headers.accept)) {
+        return service.listPledgeEvents(request.params.id, request.query);
+      }
+      const { id } = request.params;
+      await service.requireCampaign(id);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="campaign-${id}-pledge-events.csv"`)
+        .send(
+          csvStream(
+            pledgeEventCsvColumns,
+            exportPages((cursor) =>
+              service.listPledgeEvents(id, { ...request.query, limit: EXPORT_PAGE, cursor }),
+            ),
+          ) as never, // a stream is sent as is, never through the JSON schema
+        );
+    },
   );
 };

@@ -60,6 +60,9 @@ export function createCampaignsService(deps: { db: Db }) {
     cursor === undefined ? undefined : decodePosition(order, cursor);
 
   return {
+    /** Throws CAMPAIGN_NOT_FOUND unless the campaign is synced here. */
+    requireCampaign: campaignOrThrow,
+
     async list(query: ListCampaignsQuery) {
       const { limit, cursor, ...filter } = query;
       const last = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
