@@ -5,6 +5,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { analyticsRoutes } from './analytics/routes.js';
 import { campaignRoutes } from './campaigns/routes.js';
 import type { Config } from './config/config.js';
 import { oauthRoutes } from './connections/oauth-routes.js';
@@ -96,6 +97,7 @@ export async function buildApp({
       requireApiKey(v1, config.apiKeys);
       await v1.register(connectionRoutes);
       await v1.register(campaignRoutes);
+      await v1.register(analyticsRoutes);
       await v1.register(syncRoutes);
       await v1.register(webhookRoutes);
       await v1.register(entitlementRoutes, { config });
