@@ -14,6 +14,9 @@ import { connectionRoutes } from './connections/routes.js';
 import type { Database } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
 import { entitlementRoutes } from './entitlements/routes.js';
+import { eventEndpointRoutes } from './events/endpoint-routes.js';
+import { eventRoutes } from './events/event-routes.js';
+import { eventsPlugin } from './events/plugin.js';
 import { requireApiKey } from './http/api-key-auth.js';
 import { errorHandling } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
@@ -78,6 +81,7 @@ export async function buildApp({
   await app.register(queuePlugin, { config });
   await app.register(syncPlugin, { config });
   await app.register(webhooksPlugin, { config });
+  await app.register(eventsPlugin, { config });
 
   await app.register(healthRoutes);
   await app.register(oauthRoutes);
@@ -100,6 +104,8 @@ export async function buildApp({
       await v1.register(analyticsRoutes);
       await v1.register(syncRoutes);
       await v1.register(webhookRoutes);
+      await v1.register(eventEndpointRoutes);
+      await v1.register(eventRoutes);
       await v1.register(entitlementRoutes, { config });
     },
     { prefix: '/v1' },

@@ -13,6 +13,7 @@ export function configTable(): string {
 
 function defaultOf(schema: z.ZodType): unknown {
   const def = schema.def as { type: string; defaultValue?: unknown; innerType?: z.ZodType };
-  if (def.type === 'default') return def.defaultValue;
+  // `prefault`: a default given as the raw variable text (parsed like a set value).
+  if (def.type === 'default' || def.type === 'prefault') return def.defaultValue;
   return def.innerType ? defaultOf(def.innerType) : undefined;
 }

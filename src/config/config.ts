@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type Env, envSchema, splitList } from './schema.js';
+import { EVENT_TYPES } from '../events/event-types.js';
+import { type Env, envSchema, isStandardWebhookSecret, splitList } from './schema.js';
 
 export type TokenKey = Readonly<{ id: string; key: Buffer }>;
 
@@ -35,6 +36,20 @@ export type Config = Readonly<{
     sliceSeconds: number;
     expireSeconds: number;
     reconcileCron: string;
+  }>;
+  events: Readonly<{
+    /** The endpoint from config, if any (secrets: newest first, all sign). */
+    endpoint:
+      | Readonly<{ url: string; secrets: readonly string[]; eventTypes: readonly string[] }>
+      | undefined;
+    allowPrivateUrls: boolean;
+    /** Waits after each failed attempt, in ms; one more attempt than entries. */
+    retryScheduleMs: readonly number[];
+    timeoutMs: number;
+    disableAfterMs: number;
+    secretOverlapMs: number;
+    concurrency: number;
+    pollIntervalMs: number;
   }>;
   entitlements: Readonly<{
     /** Days a declined patron keeps access after the declined charge. */
@@ -78,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const apiKeys = splitList(env.API_KEYS);
   const tokenKeys = parseTokenKeys(splitList(env.TOKEN_KEYS), problems);
   const mode = checkCredentials(env, apiKeys, problems);
+  checkEventsEndpoint(env, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
@@ -117,6 +133,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sliceSeconds: e.SYNC_SLICE_SECONDS,
       expireSeconds: e.SYNC_JOB_EXPIRE_SECONDS,
       reconcileCron: e.SYNC_RECONCILE_CRON,
+    },
+    events: {
+      endpoint: e.EVENTS_ENDPOINT_URL
+        ? {
+            url: e.EVENTS_ENDPOINT_URL,
+            secrets: e.EVENTS_ENDPOINT_SECRET,
+            eventTypes: e.EVENTS_ENDPOINT_TYPES,
+          }
+        : undefined,
+      allowPrivateUrls: e.EVENTS_ALLOW_PRIVATE_URLS ?? mode === 'sandbox',
+      retryScheduleMs: e.EVENTS_RETRY_SCHEDULE,
+      timeoutMs: e.EVENTS_TIMEOUT_MS,
+      disableAfterMs: e.EVENTS_DISABLE_AFTER,
+      secretOverlapMs: e.EVENTS_SECRET_OVERLAP,
+      concurrency: e.EVENTS_CONCURRENCY,
+      pollIntervalMs: e.EVENTS_POLL_INTERVAL_MS,
     },
     entitlements: {
       declinedGraceDays: e.ENTITLEMENT_DECLINED_GRACE_DAYS,
@@ -160,6 +192,25 @@ function checkCredentials(
     }
   });
   return 'live';
+}
+
+/** The configured event endpoint needs a secret, and every secret must be a Standard one. */
+function checkEventsEndpoint(env: Record<string, string | undefined>, problems: string[]) {
+  const secrets = splitList(env.EVENTS_ENDPOINT_SECRET);
+  if (env.EVENTS_ENDPOINT_URL?.trim() && secrets.length === 0) {
+    problems.push('EVENTS_ENDPOINT_SECRET: required when EVENTS_ENDPOINT_URL is set');
+  }
+  secrets.forEach((secret, index) => {
+    if (!isStandardWebhookSecret(secret)) {
+      problems.push(
+        `EVENTS_ENDPOINT_SECRET[${index}]: must be whsec_ followed by the base64 of 24 to 64 bytes`,
+      );
+    }
+  });
+  const known = new Set<string>(EVENT_TYPES);
+  splitList(env.EVENTS_ENDPOINT_TYPES).forEach((type, index) => {
+    if (!known.has(type)) problems.push(`EVENTS_ENDPOINT_TYPES[${index}]: unknown event type`);
+  });
 }
 
 /** `keyId:base64Key` entries; 32-byte keys for AES-256-GCM. */

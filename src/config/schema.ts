@@ -40,6 +40,44 @@ export function splitList(value: string | undefined): string[] {
 
 const list = z.string().optional().transform(splitList);
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `250ms`, `5s`, `30m`, `2h`, `3d` → milliseconds; undefined when malformed. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
+
+const duration = z
+  .string()
+  .trim()
+  .refine((value) => parseDuration(value) !== undefined, {
+    message: 'must be a duration like 250ms, 5s, 30m, 2h or 3d',
+  })
+  .transform((value) => parseDuration(value) as number);
+
+const durationList = z
+  .string()
+  .transform(splitList)
+  .refine((items) => items.length > 0 && items.every((item) => parseDuration(item) !== undefined), {
+    message: 'must be a comma-separated list of durations like 5s,5m,30m,2h',
+  })
+  .transform((items) => items.map((item) => parseDuration(item) as number));
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+/** Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+export function isStandardWebhookSecret(value: string): boolean {
+  if (!value.startsWith('whsec_')) return false;
+  const encoded = value.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return false;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
+
 export const envSchema = z.object({
   PORT: port.default(3000).describe('TCP port the HTTP server listens on.'),
   HOST: z
@@ -150,6 +188,46 @@ export const envSchema = z.object({
     .describe(
       'Days a `declined_patron` stays entitled after the declined charge, while Patreon retries it (0: none).',
     ),
+  EVENTS_ENDPOINT_URL: httpUrl
+    .optional()
+    .describe(
+      'One host endpoint for events, the simplest setup (more through `/v1/event-endpoints`). Kept in sync at every start; unset, a previously configured one is disabled.',
+    ),
+  EVENTS_ENDPOINT_SECRET: list.describe(
+    'Standard Webhooks secret of `EVENTS_ENDPOINT_URL` (`whsec_` + base64 of 24-64 random bytes). Required with it. Comma-separated to rotate: every one listed signs (new first), so the host can switch over.',
+  ),
+  EVENTS_ENDPOINT_TYPES: list.describe(
+    'Event types sent to `EVENTS_ENDPOINT_URL` (comma-separated, e.g. `entitlement.granted,entitlement.revoked`); empty: all.',
+  ),
+  EVENTS_ALLOW_PRIVATE_URLS: booleanFlag
+    .optional()
+    .describe(
+      'Allow event endpoints on loopback, private, link-local and other internal addresses (SSRF guard off). Default `true` in sandbox mode, `false` with Patreon credentials.',
+    ),
+  EVENTS_RETRY_SCHEDULE: durationList
+    .prefault('5s,5m,30m,2h,5h,10h,10h')
+    .describe(
+      'Waits between delivery attempts after a failure (`ms`, `s`, `m`, `h`, `d`); after the last one fails the delivery is dead (replayable). A 429/503 `Retry-After` longer than the wait is honoured.',
+    ),
+  EVENTS_TIMEOUT_MS: positiveInt(10 * 60_000)
+    .default(15_000)
+    .describe('How long an event delivery may take (connect, answer) before it counts as failed.'),
+  EVENTS_DISABLE_AFTER: duration
+    .prefault('3d')
+    .describe(
+      'An endpoint whose deliveries all failed for this long is disabled (`disabledReason` in the API, a warning in the log) until re-enabled.',
+    ),
+  EVENTS_SECRET_OVERLAP: duration
+    .prefault('24h')
+    .describe(
+      'After a secret rotation, how long the old secret keeps signing beside the new one (both signatures sent).',
+    ),
+  EVENTS_CONCURRENCY: positiveInt(1024)
+    .default(64)
+    .describe('Event deliveries this instance has in flight at once.'),
+  EVENTS_POLL_INTERVAL_MS: positiveInt(60_000)
+    .default(250)
+    .describe('How often an idle delivery worker looks for due deliveries.'),
   BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body accepted, in bytes (413 beyond).'),
