@@ -9,17 +9,17 @@
  * monthly paid patrons (most; every 7th also holds the lowest tier), annual ones, gifted, free
  * trial, pending charge, declined inside and outside the 7-day grace period, former patrons,
  * followers, and a few whose tier was deleted at Patreon (honoured through pledge history). Their
- * `member_tiers`, pledge events for the former, declined and deleted-tier ones (whose reads reach
- * `pledge_events`), and one active patron connection per user (`externalUserId` `user-<n>`,
- * no tokens: answering never calls Patreon). Each request asks for the next user of the 10,000
- * in turn, with the service's API key; every answer must be 200. Before the load, 100 users (every
- * kind) are asked once and their `entitled`, `reason`, highest tier, monthly amount and benefits
- * compared with what the rows imply ("sample").
+ * `member_tiers`; pledge events for the former, declined-past-grace and deleted-tier ones (whose
+ * reads reach `pledge_events`); one active patron connection per user (`externalUserId`
+ * `user-<n>`, no tokens: answering never calls Patreon). Each request asks for the next user of
+ * the 10,000 in turn, with the service's API key; every answer must be 200. Before the load, 100
+ * users (every kind) are asked once and their `entitled`, `reason`, highest tier and how it was
+ * found, monthly amount, benefits and source compared with what the rows imply ("sample").
  *
  * The service runs from source (`node --import tsx src/main.ts`, see load.ts) in a process of its
  * own, configured as in production (`DATABASE_POOL_MAX` 10), at LOG_LEVEL `info` (the default:
  * Fastify logs every request, to /dev/null here) and again at `warn`. The bare route is Fastify
- * with no logger, no schema, no auth and no database, answering a constant 30-byte JSON in a
+ * with no logger, no schema, no auth and no database, answering a small constant JSON in a
  * process of its own; it is what the machine can do at all with this load generator.
  *
  * Real PostgreSQL keeps its defaults. Load generator, database and receiver share the machine's
@@ -29,7 +29,7 @@
  * measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service (one per service run).
  */
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -602,12 +602,23 @@ async function bareRoute() {
   await app.listen({ host: '127.0.0.1', port: PORT });
 }
 
+/** The commit measured, and whether src/ differs from it (the service runs the working tree). */
+function commit() {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'src', 'migrations') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/ or migrations/' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 const [mode] = process.argv.slice(2);
 if (mode === '--bare') {
   await bareRoute();
 } else {
   console.log(
-    `bench:entitlements on ${os.cpus().length} cores (autocannon, database and receiver share them); Node ${process.version}; ${CONNECTIONS} connections; ${USERS.toLocaleString('en')} users, each request the next one; Postgres ${await serverVersion()}; service pool ${POOL_MAX}; mix per 100 users: ${MIX.map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
+    `bench:entitlements on ${os.cpus().length} cores (autocannon, database and receiver share them); Node ${process.version}; ${CONNECTIONS} connections; ${USERS.toLocaleString('en')} users, each request the next one; Postgres ${await serverVersion()}; commit ${commit()}; service pool ${POOL_MAX}; mix per 100 users: ${MIX.map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
   );
   const line = (name: string, m: Measured) =>
     console.log(
