@@ -4,6 +4,7 @@ import { withDevelopmentSecrets } from '../config/development-secrets.js';
 import { rotateTokenKeys } from '../connections/key-rotation.js';
 import { createTokenCipher } from '../crypto/token-cipher.js';
 import { openDatabase } from '../db/database.js';
+import { resealEndpointSecrets } from '../events/key-rotation.js';
 
 /**
  * `npm run keys:rotate`: after putting a new key first in TOKEN_KEYS (and restarting the service),
@@ -19,8 +20,9 @@ try {
   try {
     const cipher = createTokenCipher(config.tokenKeys);
     const rotated = await rotateTokenKeys(database.db, cipher);
+    const endpoints = await resealEndpointSecrets(database.db, cipher);
     process.stdout.write(
-      `re-sealed under key "${cipher.currentKeyId}": ${rotated.connections} connection(s), ${rotated.webhooks} webhook secret(s)\n`,
+      `re-sealed under key "${cipher.currentKeyId}": ${rotated.connections} connection(s), ${rotated.webhooks} webhook secret(s), ${endpoints} event endpoint(s)\n`,
     );
   } finally {
     await database.close();

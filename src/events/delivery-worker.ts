@@ -298,12 +298,23 @@ export function createDeliveryWorker(deps: {
     },
     /** Look for due deliveries now (e.g. after a replay) instead of at the next poll. */
     notify,
-    /** Stops claiming, lets attempts in flight finish (each bounded by the timeout), saves them. */
-    async close() {
+    /**
+     * Stops claiming and saves the outcomes of attempts in flight that finish within `graceMs`.
+     * Those still running after it are left to their lease: another instance (or this one after
+     * a restart) sends them again when it expires (at least once).
+     */
+    async close(graceMs = 5000) {
       stopped = true;
       notify();
       await running;
-      await Promise.allSettled([...sending]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...sending]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
       if (finished.length > 0) {
         await flush(finished.splice(0)).catch((error) =>
           log.warn({ err: error }, 'event delivery outcomes not saved at shutdown'),

@@ -105,7 +105,8 @@ export function createEventSender(options: {
       }
     },
 
-    close: () => dispatcher.close(),
+    /** Aborts requests still in flight (their deliveries are retried when their lease ends). */
+    close: () => dispatcher.destroy(),
   };
 }
 

@@ -1,9 +1,11 @@
 import { asc } from 'drizzle-orm';
 import t from 'tap';
+import { openDatabase } from '../../src/db/database.js';
+import { runMigrations } from '../../src/db/migrations.js';
 import { outboundEvents } from '../../src/db/schema/index.js';
 import { startHost } from '../fixtures/event-receiver.js';
 import { deliver, eventually, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
-import { auth, capturingLogger } from '../helper.js';
+import { auth, capturingLogger, createRealDatabase, realDatabaseUrl } from '../helper.js';
 import { buildEvents, createEndpoint, listEvents, memberEvent, record } from './fixture.js';
 
 const SECRET = 'whsec-events-0123456789abcdef0123456789abcdef';
@@ -249,5 +251,73 @@ t.test(
       host.received.slice(sent).find((d) => d.raw.includes(memberId(40))),
     );
     t.ok(got, 'the delivery that waited went out after re-enabling');
+  },
+);
+
+t.test('a host that does not answer in time: the attempt times out and is retried', async (t) => {
+  const { app } = await buildEvents(t, { env: { EVENTS_TIMEOUT_MS: '300' } });
+  const host = await startHost(t);
+  host.answerWith((_, index) => (index === 1 ? 'hang' : { status: 200 }));
+  await createEndpoint(app, { url: host.url });
+  await record(app, [memberEvent(memberId(50))]);
+  const [event] = await eventually('the retry to be delivered', async () => {
+    const events = await listEvents(app, '&status=delivered');
+    return events.length > 0 ? events : undefined;
+  });
+  const attempts = event?.deliveries[0]?.attempts ?? [];
+  t.equal(attempts.length, 2);
+  t.equal(attempts[0]?.statusCode, null);
+  t.match(attempts[0]?.error, /timeout|TIMEOUT/);
+  t.equal(attempts[1]?.statusCode, 200);
+});
+
+t.test(
+  'two instances share the deliveries, still in order per member',
+  { skip: !realDatabaseUrl && 'needs TEST_DATABASE_URL (two instances on one real server)' },
+  async (t) => {
+    const url = await createRealDatabase(t);
+    const setup = await openDatabase({ url, poolMax: 2 });
+    await runMigrations(setup);
+    await setup.close();
+    const instances = [];
+    for (let i = 0; i < 2; i++) {
+      const { app } = await buildEvents(t, {
+        database: await openDatabase({ url, poolMax: 5 }),
+        env: { EVENTS_CONCURRENCY: '8' },
+      });
+      instances.push(app);
+    }
+    const [a] = instances;
+    if (!a) throw new Error('unreachable');
+    const host = await startHost(t);
+    // Slow, flaky answers so both instances have deliveries in flight at once.
+    host.answerWith((_, index) => ({ status: index % 5 === 0 ? 503 : 200 }));
+    await createEndpoint(a, { url: host.url });
+    const members = [60, 61, 62, 63, 64].map(memberId);
+    for (let round = 0; round < 20; round++) {
+      await record(
+        a,
+        members.map((id) => memberEvent(id, 'member.updated', { round })),
+      );
+    }
+    const accepted = await eventually(
+      'every event accepted',
+      async () => {
+        const events = await listEvents(a, '&status=delivered');
+        return events.length === 100 ? events : undefined;
+      },
+      30_000,
+    );
+    t.equal(accepted.length, 100);
+    for (const id of members) {
+      const rounds = host.received
+        .filter((d) => (d.body.data.member as { id: string }).id === id)
+        .map((d) => (d.body.data.member as { round: number }).round);
+      t.same(
+        rounds,
+        [...rounds].sort((x, y) => x - y),
+        `member ${id}: in order`,
+      );
+    }
   },
 );

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
+import type { Database } from '../../src/db/database.js';
 import { type EventRecord, recordEvents } from '../../src/events/record-event.js';
 import { auth, build } from '../helper.js';
 
@@ -13,9 +14,9 @@ export const FAST_EVENTS = {
 
 export async function buildEvents(
   t: Test,
-  options: { env?: Record<string, string>; logger?: FastifyBaseLogger } = {},
+  options: { env?: Record<string, string>; logger?: FastifyBaseLogger; database?: Database } = {},
 ) {
-  return build(t, { env: { ...FAST_EVENTS, ...options.env }, logger: options.logger });
+  return build(t, { ...options, env: { ...FAST_EVENTS, ...options.env } });
 }
 
 export type EndpointJson = {

@@ -1,0 +1,39 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { TokenCipher } from '../crypto/token-cipher.js';
+import type { Db } from '../db/database.js';
+import { outboundEndpoints } from '../db/schema/index.js';
+
+/**
+ * Re-seals every event endpoint secret under the current (first) token key, for
+ * `npm run keys:rotate`. A row is updated only if it still holds what was read (a rotation of the
+ * endpoint's secret in between wins), so it is safe while the service runs, and a rerun finishes
+ * what is left.
+ */
+export async function resealEndpointSecrets(db: Db, cipher: TokenCipher): Promise<number> {
+  const current = cipher.currentKeyId;
+  const rows = await db
+    .select({ id: outboundEndpoints.id, secrets: outboundEndpoints.secretCiphertexts })
+    .from(outboundEndpoints)
+    .where(
+      sql`exists (select 1 from unnest(${outboundEndpoints.secretCiphertexts}) s where s not like ${`v1.${current}.%`})`,
+    );
+  let rotated = 0;
+  for (const row of rows) {
+    const resealed = row.secrets.map((envelope) =>
+      cipher.keyIdOf(envelope) === current
+        ? envelope
+        : cipher.seal(cipher.open(envelope, row.id), row.id),
+    );
+    const result = await db
+      .update(outboundEndpoints)
+      .set({ secretCiphertexts: resealed })
+      .where(
+        and(
+          eq(outboundEndpoints.id, row.id),
+          sql`${outboundEndpoints.secretCiphertexts} = ${sql.param(row.secrets)}::text[]`,
+        ),
+      );
+    rotated += result.rowCount ?? 0;
+  }
+  return rotated;
+}

@@ -1,0 +1,63 @@
+import { Webhook } from 'standardwebhooks';
+import t from 'tap';
+import { startHost } from '../fixtures/event-receiver.js';
+import { startGateway } from '../fixtures/gateway.js';
+import { waitForJobs } from '../fixtures/sync.js';
+import { eventually, registeredWebhook } from '../fixtures/webhooks.js';
+
+const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+
+t.test('a sandbox pledge change reaches the host as entitlement.changed within 2 s', async (t) => {
+  const host = await startHost(t);
+  const gateway = await startGateway(t, {
+    members: 10,
+    // Default delivery settings (live mode, so internal URLs must be allowed for the local host).
+    env: {
+      EVENTS_ALLOW_PRIVATE_URLS: 'true',
+      EVENTS_ENDPOINT_URL: host.url,
+      EVENTS_ENDPOINT_SECRET: SECRET,
+    },
+  });
+  const landed = await gateway.connectOverHttp({
+    externalUserId: 'creator',
+    role: 'creator',
+    userId: '4410001',
+  });
+  await registeredWebhook(gateway.app);
+  await waitForJobs(gateway.app, landed.searchParams.get('connection') as string);
+
+  const added = await gateway.sandbox.call('/_control/members', {
+    method: 'POST',
+    body: { fullName: 'Host User', tierId: '54321' },
+  });
+  const member = added.json.record as { id: string; userId: string };
+  const ofMember = (type: string) =>
+    host.received.find(
+      (d) => d.body.type === type && (d.body.data.member as { id: string }).id === member.id,
+    );
+  await eventually('entitlement.granted at the host', async () => ofMember('entitlement.granted'));
+  // The patron connects their Patreon account to the host's user: events name that user.
+  await gateway.connectOverHttp({
+    externalUserId: 'host-user-7',
+    role: 'patron',
+    userId: member.userId,
+  });
+
+  const changedAt = Date.now();
+  await gateway.sandbox.call(`/_control/members/${member.id}/pledge`, {
+    method: 'POST',
+    body: { tierId: '54322' },
+  });
+  const delivery = await eventually('entitlement.changed at the host', async () =>
+    ofMember('entitlement.changed'),
+  );
+  const took = delivery.at - changedAt;
+  t.ok(took <= 2000, `delivered ${took} ms after the pledge change`);
+  const verified = new Webhook(SECRET).verify(
+    delivery.raw,
+    delivery.headers as Record<string, string>,
+  ) as { type: string; data: { externalUserId?: string; member: { tierIds: string[] } } };
+  t.equal(verified.type, 'entitlement.changed');
+  t.equal(verified.data.externalUserId, 'host-user-7');
+  t.same(verified.data.member.tierIds, ['54322']);
+});
