@@ -272,17 +272,27 @@ async function insertRows(
   );
 }
 
-/** A fresh, migrated database holding the campaign and the 10,000 patrons. */
+/** A fresh, migrated database holding the campaign and the 10,000 patrons (dropped on failure). */
 async function prepareDatabase(now: number) {
   const scratch = await scratchDatabase('pgw_bench_entitlements');
-  const database = await openDatabase({ url: scratch.url, poolMax: 2 });
+  try {
+    return { ...scratch, ...(await seed(scratch.url, now)) };
+  } catch (error) {
+    await scratch.drop();
+    throw error;
+  }
+}
+
+/** Migrates, then writes the patrons with one statement per table; counts what it wrote. */
+async function seed(url: string, now: number) {
+  const database = await openDatabase({ url, poolMax: 2 });
   try {
     await runMigrations(database);
   } finally {
     await database.close();
   }
   const patrons = Array.from({ length: USERS }, (_, n) => patron(n, now));
-  const client = new pg.Client({ connectionString: scratch.url });
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const at = new Date(now);
@@ -447,7 +457,6 @@ async function prepareDatabase(now: number) {
        select 'connections', count(*) from connections`,
     );
     return {
-      ...scratch,
       patrons,
       counts: Object.fromEntries(counts.rows.map((row) => [row.t, Number(row.n)])),
     };
