@@ -2,12 +2,14 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { signedHeaders } from '../crypto/outbound-signature.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
-import type { Db } from '../db/database.js';
+import type { Db, DbOrTx } from '../db/database.js';
+import { promoteHeads } from './delivery-lines.js';
 import type { AttemptOutcome, EventSender } from './sender.js';
 
 type Claimed = {
   id: string;
   attempts: number;
+  resource_key: string | null;
   event_id: string;
   type: string;
   occurred_at: Date;
@@ -22,6 +24,7 @@ type Claimed = {
 type Finished = {
   id: string;
   endpointId: string;
+  resourceKey: string | null;
   status: 'delivered' | 'failed' | 'dead';
   attempts: number;
   nextAttemptAt: string | null;
@@ -47,6 +50,8 @@ const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 /** A claimed delivery whose worker died is retried this long after its attempt would time out. */
 const LEASE_MARGIN_MS = 30_000;
 const CLAIM_BATCH = 100;
+/** How often the worker repairs lines whose head was missed (see promoteHeads). */
+const SWEEP_MS = 10_000;
 
 /**
  * Delivers `outbound_deliveries` rows: claims due ones with `FOR UPDATE SKIP LOCKED` (so any
@@ -58,7 +63,9 @@ const CLAIM_BATCH = 100;
  *
  * Ordered per resource: a delivery is due only when no earlier event (`event_seq`) of the same
  * resource is still pending or failing at that endpoint, including one being sent right now.
- * A dead delivery no longer holds the ones after it.
+ * A dead delivery no longer holds the ones after it. Only heads of line (`ready`) are candidates,
+ * so a claim reads the due heads through one partial index, however long the lines behind them
+ * (an endpoint that was down for hours), instead of re-checking every waiting delivery.
  */
 export function createDeliveryWorker(deps: {
   db: Db;
@@ -112,14 +119,14 @@ export function createDeliveryWorker(deps: {
       with due as (
         select d.id from outbound_deliveries d
         join outbound_endpoints endpoint on endpoint.id = d.endpoint_id and endpoint.enabled
-        where d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+        where d.status in ('pending', 'failed') and d.ready and d.next_attempt_at <= now()
           and not exists (
             select 1 from outbound_deliveries earlier
             where earlier.endpoint_id = d.endpoint_id
               and earlier.resource_key = d.resource_key
               and earlier.event_seq < d.event_seq
               and earlier.status in ('pending', 'failed'))
-        order by d.next_attempt_at, d.event_seq
+        order by d.next_attempt_at
         limit ${limit}
         for update of d skip locked
       )
@@ -127,7 +134,7 @@ export function createDeliveryWorker(deps: {
       set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
       from due, outbound_events e, outbound_endpoints endpoint
       where d.id = due.id and e.id = d.event_id and endpoint.id = d.endpoint_id
-      returning d.id, d.attempts, e.id as event_id, e.type, e.occurred_at, e.payload,
+      returning d.id, d.attempts, d.resource_key, e.id as event_id, e.type, e.occurred_at, e.payload,
         e.external_user_id, endpoint.id as endpoint_id, endpoint.url,
         endpoint.secret_ciphertexts, endpoint.previous_secrets_expire_at`);
     return result.rows;
@@ -175,6 +182,7 @@ export function createDeliveryWorker(deps: {
     const base = {
       id: row.id,
       endpointId: row.endpoint_id,
+      resourceKey: row.resource_key,
       attempts,
       attemptedAt: attemptedAt.toISOString(),
       outcome,
@@ -194,6 +202,24 @@ export function createDeliveryWorker(deps: {
       notify();
     });
     sending.add(task);
+  }
+
+  /** Completed deliveries hand the head of their line to the next open one of their resource. */
+  async function handOn(tx: DbOrTx, completed: Finished[]) {
+    const lines = completed.filter((d) => d.resourceKey !== null);
+    if (lines.length === 0) return;
+    await tx.execute(sql`
+      update outbound_deliveries d set ready = true
+      from (
+        select distinct on (o.endpoint_id, o.resource_key) o.id
+        from outbound_deliveries o
+        join unnest(${sql.param(lines.map((d) => d.endpointId))}::uuid[],
+          ${sql.param(lines.map((d) => d.resourceKey))}::text[]) as line(endpoint_id, resource_key)
+          on o.endpoint_id = line.endpoint_id and o.resource_key = line.resource_key
+        where o.status in ('pending', 'failed')
+        order by o.endpoint_id, o.resource_key, o.event_seq
+      ) head
+      where d.id = head.id and not d.ready`);
   }
 
   /** Outcomes, attempt log and endpoint health in one transaction. */
@@ -240,6 +266,10 @@ export function createDeliveryWorker(deps: {
         select result.id, result.attempted_at, result.status_code, result.error,
           result.duration_ms, result.response_body
         from result join outbound_deliveries d on d.id = result.id`);
+      await handOn(
+        tx,
+        batch.filter((d) => d.status !== 'failed'),
+      );
       if (succeeded.length > 0) {
         await tx.execute(sql`
           update outbound_endpoints set failing_since = null
@@ -268,8 +298,13 @@ export function createDeliveryWorker(deps: {
   }
 
   async function loop() {
+    let sweptAt = 0;
     while (!stopped) {
       try {
+        if (Date.now() - sweptAt >= SWEEP_MS) {
+          sweptAt = Date.now();
+          await promoteHeads(db);
+        }
         if (finished.length > 0) await flush(finished.splice(0));
         const room = deps.concurrency - sending.size;
         let claimed = 0;

@@ -6,6 +6,7 @@ import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
 import { outboundDeliveries, outboundEndpoints } from '../db/schema/index.js';
 import { decodeCursor, toPage } from '../http/pagination.js';
+import { promoteHeads } from './delivery-lines.js';
 import {
   EventEndpointFromConfigError,
   EventEndpointNotFoundError,
@@ -189,7 +190,13 @@ export function createEndpointService(deps: {
       await find(id);
       const requeued = await db
         .update(outboundDeliveries)
-        .set({ status: 'pending', attempts: 0, nextAttemptAt: new Date(), updatedAt: new Date() })
+        .set({
+          status: 'pending',
+          attempts: 0,
+          ready: false,
+          nextAttemptAt: new Date(),
+          updatedAt: new Date(),
+        })
         .where(
           and(
             eq(outboundDeliveries.endpointId, id),
@@ -198,6 +205,8 @@ export function createEndpointService(deps: {
           ),
         )
         .returning({ id: outboundDeliveries.id });
+      // Requeued deliveries rejoin their lines in event order: only the heads may go first.
+      await promoteHeads(db, id);
       deps.wakeWorker();
       return { requeued: requeued.length };
     },

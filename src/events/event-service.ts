@@ -183,11 +183,20 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
               endpointId: endpoint,
               eventSeq: event.seq,
               resourceKey: event.resourceKey,
+              // Asked for by the host: it may go ahead of what is queued after it, never
+              // alongside an earlier open one (the claim checks).
+              ready: true,
             })),
           )
           .onConflictDoUpdate({
             target: [outboundDeliveries.eventId, outboundDeliveries.endpointId],
-            set: { status: 'pending', attempts: 0, nextAttemptAt: now, updatedAt: now },
+            set: {
+              status: 'pending',
+              attempts: 0,
+              ready: true,
+              nextAttemptAt: now,
+              updatedAt: now,
+            },
           });
         deps.wakeWorker();
       }

@@ -110,8 +110,15 @@ export async function recordEvents(db: DbOrTx, events: EventRecord[]): Promise<v
       on conflict (dedupe_key) do nothing
       returning id, seq, type, resource_key
     )
-    insert into outbound_deliveries (event_id, endpoint_id, event_seq, resource_key)
-    select inserted.id, endpoint.id, inserted.seq, inserted.resource_key
+    insert into outbound_deliveries (event_id, endpoint_id, event_seq, resource_key, ready)
+    select inserted.id, endpoint.id, inserted.seq, inserted.resource_key,
+      -- Head of its line: the first of its resource here, with nothing of it still open there.
+      inserted.resource_key is null or (
+        row_number() over (partition by endpoint.id, inserted.resource_key order by inserted.seq) = 1
+        and not exists (
+          select 1 from outbound_deliveries open
+          where open.endpoint_id = endpoint.id and open.resource_key = inserted.resource_key
+            and open.status in ('pending', 'failed')))
     from inserted
     join outbound_endpoints endpoint on endpoint.enabled
       and (cardinality(endpoint.event_types) = 0 or inserted.type = any(endpoint.event_types))`);

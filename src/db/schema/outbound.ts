@@ -88,6 +88,12 @@ export const outboundDeliveries = pgTable(
     eventSeq: bigint('event_seq', { mode: 'number' }).notNull(),
     resourceKey: text('resource_key'),
     status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
+    /**
+     * The earliest open delivery of its resource at its endpoint (a hint that keeps the claim to
+     * heads of line; the claim still checks the order itself). Set at fan-out, handed on when a
+     * delivery completes, repaired by a periodic sweep.
+     */
+    ready: boolean('ready').notNull().default(false),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamptz('next_attempt_at').notNull().defaultNow(),
     lastAttemptAt: timestamptz('last_attempt_at'),
@@ -102,9 +108,9 @@ export const outboundDeliveries = pgTable(
   },
   (t) => [
     uniqueIndex('outbound_deliveries_event_id_endpoint_id_key').on(t.eventId, t.endpointId),
-    index('outbound_deliveries_due_idx')
+    index('outbound_deliveries_ready_idx')
       .on(t.nextAttemptAt)
-      .where(sql`${t.status} in ('pending', 'failed')`),
+      .where(sql`${t.status} in ('pending', 'failed') and ${t.ready}`),
     index('outbound_deliveries_endpoint_id_status_idx').on(t.endpointId, t.status, t.createdAt),
     index('outbound_deliveries_open_resource_idx')
       .on(t.endpointId, t.resourceKey, t.eventSeq)
