@@ -5,6 +5,7 @@ import { createDeliveryWorker, type DeliveryWorker } from './delivery-worker.js'
 import { createEndpointService, type EndpointService } from './endpoint-service.js';
 import { createEventService, type EventService } from './event-service.js';
 import { createEventSender } from './sender.js';
+import { checkEndpointUrl } from './url-guard.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,6 +53,19 @@ export const eventsPlugin = fp(
     app.decorate('events', { endpoints, events, worker });
 
     await endpoints.syncConfigEndpoint(settings.endpoint);
+    if (settings.endpoint) {
+      // The operator's URL is not refused at start (DNS may be down for a moment), but every
+      // delivery to an internal address would be: say so now rather than in each attempt.
+      const verdict = await checkEndpointUrl(settings.endpoint.url, {
+        allowPrivate: settings.allowPrivateUrls,
+      });
+      if (!verdict.ok) {
+        app.log.error(
+          { reason: verdict.reason },
+          'EVENTS_ENDPOINT_URL is refused by the SSRF guard; set EVENTS_ALLOW_PRIVATE_URLS=true to deliver to an internal address',
+        );
+      }
+    }
     app.addHook('onReady', async () => worker.start());
     // Before the database closes: attempts in flight finish and their outcomes are saved.
     app.addHook('preClose', async () => {

@@ -180,3 +180,30 @@ t.test('type filters, and a disabled endpoint gets nothing', async (t) => {
   t.equal(replay.statusCode, 409);
   t.equal(replay.json().code, 'EVENT_ENDPOINT_DISABLED');
 });
+
+t.test('deliveries are refused at connect time to internal addresses too', async (t) => {
+  const host = await startHost(t);
+  const secret = `whsec_${Buffer.alloc(24, 4).toString('base64')}`;
+  // The configured endpoint is not checked on save (it comes from the operator): the sender is.
+  for (const url of [host.url, host.url.replace('127.0.0.1', 'localhost')]) {
+    const { app } = await buildEvents(t, {
+      env: {
+        EVENTS_ALLOW_PRIVATE_URLS: 'false',
+        EVENTS_ENDPOINT_URL: url,
+        EVENTS_ENDPOINT_SECRET: secret,
+        EVENTS_RETRY_SCHEDULE: '10ms',
+      },
+    });
+    await record(app, [memberEvent(MEMBER)]);
+    const [event] = await eventually('the delivery to die', async () => {
+      const events = await listEvents(app, '&status=dead');
+      return events.length > 0 ? events : undefined;
+    });
+    t.same(
+      event?.deliveries[0]?.attempts.map((a) => a.error),
+      ['EVENTS_ADDRESS_BLOCKED', 'EVENTS_ADDRESS_BLOCKED'],
+      url,
+    );
+  }
+  t.equal(host.received.length, 0, 'nothing reached the internal host');
+});
