@@ -42,6 +42,11 @@ export const openapi = fp(
             description: 'What a user may have: one documented policy, with its reasons.',
           },
           {
+            name: 'events',
+            description:
+              'Signed events to your endpoints (Standard Webhooks): endpoints, deliveries, replay.',
+          },
+          {
             name: 'webhooks',
             description:
               'Patreon’s webhooks into the gateway: registration, deliveries, and how each was applied.',
@@ -62,7 +67,8 @@ export const openapi = fp(
         },
       },
       transform: jsonSchemaTransform,
-      transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document)),
+      transformObject: (document) =>
+        withOptionalBodies(withoutUnusedSchemas(jsonSchemaTransformObject(document))),
     });
 
     // Assets are served from the package itself: no CDN.
@@ -109,4 +115,28 @@ function withoutUnusedSchemas(document: OpenApiDocument): OpenApiDocument {
   visit(paths);
   const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
   return { ...document, components: { ...components, schemas: kept } } as OpenApiDocument;
+}
+
+type Body = { required?: boolean; content?: Record<string, { schema?: { anyOf?: unknown[] } }> };
+
+/**
+ * A body schema that accepts null (`z.object(…).nullish()`: the body may be left out) comes out
+ * of the transform as a required `anyOf [object, null]`; document it as an optional object.
+ */
+function withOptionalBodies(document: OpenApiDocument): OpenApiDocument {
+  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: Body }>> })
+    .paths;
+  for (const operations of Object.values(paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      const body = operation.requestBody;
+      for (const media of Object.values(body?.content ?? {})) {
+        const branches = media.schema?.anyOf;
+        if (!body || !branches?.some((b) => (b as { type?: string }).type === 'null')) continue;
+        const rest = branches.filter((b) => (b as { type?: string }).type !== 'null');
+        if (rest.length === 1) media.schema = rest[0] as typeof media.schema;
+        body.required = false;
+      }
+    }
+  }
+  return document;
 }
