@@ -21,6 +21,7 @@ export const entitlementRoutes: FastifyPluginAsyncZod<{ config: Config }> = asyn
 ) => {
   const service = createEntitlementService({
     db: app.database.db,
+    pool: app.database.pool,
     policy: { declinedGraceDays: config.entitlements.declinedGraceDays },
   });
   const policy = policyText(config.entitlements.declinedGraceDays);

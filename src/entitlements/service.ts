@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { Pool } from 'pg';
 import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { tiers } from '../db/schema/index.js';
@@ -9,7 +10,12 @@ import type { CheckBody, EntitlementView } from './schemas.js';
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
 /** "What may this user have?", answered from our tables under one documented policy. */
-export function createEntitlementService(deps: { db: Db; policy: Policy; now?: () => Date }) {
+export function createEntitlementService(deps: {
+  db: Db;
+  pool: Pool;
+  policy: Policy;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
 
   async function get(
@@ -17,7 +23,7 @@ export function createEntitlementService(deps: { db: Db; policy: Policy; now?: (
     campaignId: string,
     explain: boolean,
   ): Promise<EntitlementView> {
-    const found = await findMembership(deps.db, externalUserId, campaignId);
+    const found = await findMembership(deps.pool, externalUserId, campaignId);
     if (found.kind === 'no_campaign') {
       throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
     }
