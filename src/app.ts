@@ -24,6 +24,8 @@ import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
 import { queuePlugin } from './jobs/queue.js';
+import { metricsPlugin } from './metrics/plugin.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
 import { syncPlugin } from './sync/plugin.js';
@@ -75,6 +77,8 @@ export async function buildApp({
   await app.register(errorHandling);
   await app.register(gracefulClose);
   await app.register(databasePlugin, { config, database });
+  // Before the modules it measures (and their routes), which record into it.
+  await app.register(metricsPlugin);
   await app.register(openapi, { config });
   await app.register(patreonPlugin, { config });
   await app.register(connectionsPlugin, { config });
@@ -84,6 +88,7 @@ export async function buildApp({
   await app.register(eventsPlugin, { config });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes, { token: config.metrics.token });
   await app.register(oauthRoutes);
   if (config.patreon.mode === 'sandbox') {
     // Sandbox mode: a built-in Patreon at /sandbox, with our callback registered, so the whole

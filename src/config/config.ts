@@ -59,6 +59,8 @@ export type Config = Readonly<{
     /** Allowed `returnTo` prefixes; empty in sandbox mode means loopback URLs only. */
     returnToAllowlist: readonly string[];
     stateTtlSeconds: number;
+  /** `/metrics` requires this bearer token when set. */
+  metrics: Readonly<{ token: string | undefined }>;
     refreshMarginSeconds: number;
   }>;
 }>;
@@ -159,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refreshMarginSeconds: e.TOKEN_REFRESH_MARGIN_SECONDS,
     },
   });
+    metrics: { token: e.METRICS_TOKEN },
 }
 
 function checkCredentials(

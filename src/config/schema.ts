@@ -245,3 +245,10 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+  METRICS_TOKEN: optionalString
+    .refine((value) => value === undefined || value.length >= 32, {
+      message: 'must be at least 32 characters',
+    })
+    .describe(
+      'Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`; at least 32 characters). Unset: `/metrics` is open, so keep it off the public network.',
+    ),

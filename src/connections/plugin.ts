@@ -46,6 +46,7 @@ export const connectionsPlugin = fp(
       patreon: app.patreon,
       refreshMarginMs: config.oauth.refreshMarginSeconds * 1000,
       log: app.log,
+      metrics: app.metrics,
     });
     const flow = createOAuthFlow({
       db,
@@ -60,5 +61,5 @@ export const connectionsPlugin = fp(
     const service = createConnectionsService({ db, vault, patreon: app.patreon, log: app.log });
     app.decorate('connections', { config, cipher, service, vault, flow, onCreatorConnected });
   },
-  { name: 'connections', dependencies: ['database', 'patreon'] },
+  { name: 'connections', dependencies: ['database', 'patreon', 'metrics'] },
 );

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db, DbOrTx } from '../db/database.js';
 import { recordEvent } from '../events/record-event.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Credentials, PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import type { TokenSet } from '../patreon/oauth.js';
@@ -35,6 +36,7 @@ export function createTokenVault(deps: {
   patreon: PatreonClient;
   refreshMarginMs: number;
   log: FastifyBaseLogger;
+  metrics?: Pick<Metrics, 'tokenRefreshes'>;
   now?: () => number;
 }) {
   const { db, cipher, patreon } = deps;
@@ -93,6 +95,7 @@ export function createTokenVault(deps: {
       row.lastErrorAt &&
       now() < row.lastErrorAt.getTime() + refreshBackoffMs(row.failureCount)
     ) {
+      deps.metrics?.tokenRefreshes.backoff.inc();
       return {
         token: fallback,
         error: new ConnectionRefreshFailedError(
@@ -130,6 +133,7 @@ export function createTokenVault(deps: {
           },
         });
         deps.log.warn({ connectionId }, 'Patreon revoked the grant; connection marked revoked');
+        deps.metrics?.tokenRefreshes.revoked.inc();
         return {
           error: new ConnectionRevokedError(
             `Connection ${connectionId} was revoked at Patreon; the user must connect again.`,
@@ -146,6 +150,7 @@ export function createTokenVault(deps: {
         { connectionId, code, failures: row.failureCount + 1 },
         'token refresh failed; stored tokens kept',
       );
+      deps.metrics?.tokenRefreshes.failed.inc();
       return {
         token: fallback,
         error: new ConnectionRefreshFailedError(
@@ -164,6 +169,7 @@ export function createTokenVault(deps: {
       lastErrorAt: null,
     });
     deps.log.info({ connectionId }, 'token refreshed');
+    deps.metrics?.tokenRefreshes.refreshed.inc();
     return { token: tokens.accessToken };
   }
 

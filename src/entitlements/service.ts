@@ -4,7 +4,7 @@ import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { tiers } from '../db/schema/index.js';
 import { decide, type Policy } from './policy.js';
-import { findMembership } from './repository.js';
+import { createMembershipLookup } from './repository.js';
 import type { CheckBody, EntitlementView } from './schemas.js';
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
@@ -17,13 +17,14 @@ export function createEntitlementService(deps: {
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
+  const findMembership = createMembershipLookup(deps.pool);
 
   async function get(
     externalUserId: string,
     campaignId: string,
     explain: boolean,
   ): Promise<EntitlementView> {
-    const found = await findMembership(deps.pool, externalUserId, campaignId);
+    const found = await findMembership(externalUserId, campaignId);
     if (found.kind === 'no_campaign') {
       throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
     }

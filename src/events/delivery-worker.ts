@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { signedHeaders } from '../crypto/outbound-signature.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db, DbOrTx } from '../db/database.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { promoteHeads } from './delivery-lines.js';
 import type { AttemptOutcome, EventSender } from './sender.js';
 
@@ -77,6 +78,7 @@ export function createDeliveryWorker(deps: {
   disableAfterMs: number;
   concurrency: number;
   pollIntervalMs: number;
+  metrics?: Pick<Metrics, 'eventAttempted' | 'eventDeliveryEnded'>;
 }) {
   const { db, log } = deps;
   const leaseMs = deps.timeoutMs + LEASE_MARGIN_MS;
@@ -178,6 +180,10 @@ export function createDeliveryWorker(deps: {
         retryAfterMs: null,
       };
     }
+    deps.metrics?.eventAttempted(
+      outcome.ok ? 'success' : outcome.statusCode === null ? 'no_response' : 'http_error',
+      outcome.durationMs,
+    );
     const attempts = row.attempts + 1;
     const base = {
       id: row.id,
@@ -289,6 +295,9 @@ export function createDeliveryWorker(deps: {
         returning id`);
       return result.rows.map((row) => row.id);
     });
+    for (const done of batch) {
+      if (done.status !== 'failed') deps.metrics?.eventDeliveryEnded(done.status, done.attempts);
+    }
     for (const endpointId of disabled) {
       log.warn(
         { endpointId, disableAfterMs: deps.disableAfterMs },

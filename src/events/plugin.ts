@@ -40,6 +40,7 @@ export const eventsPlugin = fp(
       disableAfterMs: settings.disableAfterMs,
       concurrency: settings.concurrency,
       pollIntervalMs: settings.pollIntervalMs,
+      metrics: app.metrics,
     });
     const endpoints = createEndpointService({
       db,
@@ -73,5 +74,5 @@ export const eventsPlugin = fp(
       await sender.close();
     });
   },
-  { name: 'events', dependencies: ['database', 'connections'] },
+  { name: 'events', dependencies: ['database', 'connections', 'metrics'] },
 );

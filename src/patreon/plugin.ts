@@ -28,7 +28,7 @@ export const patreonPlugin = fp(
       headroom: patreonLimits.headroom,
     };
     // On a shared Postgres, instances share Patreon's budget; the embedded database has one.
-    let governor = createRateGovernor(limits);
+    let governor = createRateGovernor({ ...limits, onWait: app.metrics.governorWaited });
     if (app.database.kind === 'postgres') {
       const store = createRateSlotStore(app.database.db);
       governor = withSharedBudget(governor, store, limits);
@@ -42,6 +42,7 @@ export const patreonPlugin = fp(
       clientId: config.patreon.clientId,
       clientSecret: config.patreon.clientSecret,
       onCall: (event) => {
+        app.metrics.patreonCall(event);
         const key = usageScope.getStore() ?? event.tokenKey;
         const entry = usage.get(key) ?? { calls: 0, rateLimited: 0 };
         entry.calls++;
@@ -53,5 +54,5 @@ export const patreonPlugin = fp(
     app.decorate('patreonUsage', usage);
     app.addHook('onClose', () => client.close());
   },
-  { name: 'patreon', dependencies: ['database'] },
+  { name: 'patreon', dependencies: ['database', 'metrics'] },
 );

@@ -38,6 +38,7 @@ export const syncPlugin = fp(
       log: app.log,
       sliceMs: config.sync.sliceSeconds * 1000,
       maxRowsPerTransaction: app.database.kind === 'embedded' ? 200 : Number.POSITIVE_INFINITY,
+      metrics: app.metrics,
     });
     app.decorate('sync', service);
     app.connections.onCreatorConnected.push((connectionId) =>
@@ -74,5 +75,5 @@ export const syncPlugin = fp(
       app.log.info({ connections: count }, 'scheduled reconcile queued');
     });
   },
-  { name: 'sync', dependencies: ['queue', 'connections', 'patreon'] },
+  { name: 'sync', dependencies: ['queue', 'connections', 'patreon', 'metrics'] },
 );

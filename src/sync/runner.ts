@@ -4,6 +4,7 @@ import type { TokenVault } from '../connections/token-vault.js';
 import type { Db, DbOrTx } from '../db/database.js';
 import { campaigns, connections, type SyncCounts, syncJobs } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import { usageScope } from '../patreon/usage.js';
@@ -40,6 +41,15 @@ const add = (counts: SyncCounts, delta: SyncCounts): SyncCounts => {
   return sum;
 };
 
+/** How much each count grew from `before` to `after`. */
+const growth = (before: SyncCounts, after: SyncCounts): Record<string, number> => {
+  const delta: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after) as [keyof SyncCounts, number][]) {
+    delta[key] = value - (before[key] ?? 0);
+  }
+  return delta;
+};
+
 /**
  * Runs one slice of a sync job: campaign (tiers, benefits, goals), then members page by page,
  * then posts, then the tombstones. Every page is written in one transaction together with the
@@ -55,6 +65,7 @@ export function createSyncRunner(deps: {
   sliceMs: number;
   /** Rows of one page written per transaction (see listPhase). */
   maxRowsPerTransaction: number;
+  metrics?: Pick<Metrics, 'syncCounted' | 'syncJobEnded' | 'syncSliceFailed' | 'syncRateLimitWait'>;
 }) {
   const { db, vault, patreon } = deps;
 
@@ -83,6 +94,8 @@ export function createSyncRunner(deps: {
       .update(syncJobs)
       .set({ ...changes, updatedAt: sql`now()` })
       .where(eq(syncJobs.id, job.id));
+    // Counted when saved: a page whose transaction then fails to commit counts twice once retried.
+    if (changes.counts) deps.metrics?.syncCounted(job.kind, growth(job.counts, changes.counts));
     Object.assign(job, changes);
   }
 
@@ -301,6 +314,7 @@ export function createSyncRunner(deps: {
           if (!(await listPhase(job, job.phase, deadline))) return 'continue';
         } else if (job.phase === 'finalize') {
           await finalize(job);
+          deps.metrics?.syncJobEnded(job.kind, 'succeeded', job.startedAt);
           return 'done';
         } else return 'done';
         if (Date.now() >= deadline) return 'continue';
@@ -312,6 +326,7 @@ export function createSyncRunner(deps: {
         const waitMs = Math.max(5_000, error.details.retryAfterMs ?? 0);
         await save(db, job, { status: 'waiting', waitingUntil: new Date(Date.now() + waitMs) });
         deps.log.warn({ jobId, waitMs }, 'sync waits for Patreon rate limit');
+        deps.metrics?.syncRateLimitWait(job.kind);
         return { waitMs };
       }
       const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
@@ -328,6 +343,8 @@ export function createSyncRunner(deps: {
         }
       });
       deps.log.warn({ jobId, code, permanent }, 'sync slice failed');
+      if (permanent) deps.metrics?.syncJobEnded(job.kind, 'failed', job.startedAt);
+      else deps.metrics?.syncSliceFailed(job.kind);
       if (permanent) return 'done';
       throw error;
     } finally {

@@ -10,6 +10,7 @@ import {
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
 import { recordEvent } from '../events/record-event.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import { decodeOne } from '../patreon/json-api.js';
@@ -54,6 +55,7 @@ export function createWebhookApplier(deps: {
    */
   ingestBusy?: () => boolean;
   yieldMs?: number;
+  metrics?: Pick<Metrics, 'webhookApplied'>;
 }) {
   const { db } = deps;
   let running: Promise<void> | undefined;
@@ -182,7 +184,8 @@ export function createWebhookApplier(deps: {
     const batch = await due();
     if (batch.length === 0) return 0;
     const fetched = await fetchThinPosts(batch);
-    return db.transaction(async (tx) => {
+    let lags: number[] = [];
+    const outcome = await db.transaction(async (tx) => {
       const [lock] = (
         await tx.execute<{ locked: boolean }>(
           sql`select pg_try_advisory_xact_lock(hashtext(${APPLY_LOCK})) as locked`,
@@ -283,16 +286,20 @@ export function createWebhookApplier(deps: {
           .where(eq(webhookEvents.id, item.id));
       }
       if (done.length > 0) {
-        await tx.execute(sql`
+        const applied = await tx.execute<{ lag: number }>(sql`
           update ${webhookEvents} e
           set status = u.status, result = u.result, attempts = e.attempts + 1,
               applied_at = now(), last_error = null, next_attempt_at = null
           from jsonb_to_recordset(${JSON.stringify(done)}::jsonb)
             as u(id bigint, status text, result jsonb)
-          where e.id = u.id`);
+          where e.id = u.id
+          returning extract(epoch from e.applied_at - e.received_at)::float8 as lag`);
+        lags = applied.rows.map((row) => Number(row.lag));
       }
       return batch.length;
     });
+    deps.metrics?.webhookApplied(lags);
+    return outcome;
   }
 
   return {

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { coalesce } from '../db/coalesce.js';
 
 export type IncomingEvent = {
   webhookId: string;
@@ -22,12 +23,6 @@ const INSERT = `insert into webhook_events
     set duplicate_count = webhook_events.duplicate_count + excluded.duplicate_count + 1
   returning id, dedupe_key, (xmax = 0) as inserted`;
 
-type Waiting = {
-  event: IncomingEvent;
-  resolve: (stored: StoredEvent) => void;
-  reject: (error: unknown) => void;
-};
-
 /**
  * Group commit for incoming deliveries: requests that arrive while a commit is under way wait
  * for the next one, which writes them all in one multi-row INSERT (one fsync for the lot). Each
@@ -39,32 +34,15 @@ export function createEventWriter(
   pool: Pool,
   options: { maxBatch: number; maxInFlight: number; onStored: () => void },
 ) {
-  let waiting: Waiting[] = [];
-  let inFlight = 0;
-
-  function pump() {
-    while (waiting.length > 0 && inFlight < options.maxInFlight) {
-      const batch = waiting.slice(0, options.maxBatch);
-      waiting = waiting.slice(batch.length);
-      inFlight++;
-      write(batch)
-        .then(options.onStored, () => {})
-        .finally(() => {
-          inFlight--;
-          pump();
-        });
-    }
-  }
-
-  async function write(batch: Waiting[]) {
+  async function write(events: IncomingEvent[]): Promise<StoredEvent[]> {
     // One row per dedupe key: a statement may not touch the same row twice.
-    const byKey = new Map<string, Waiting[]>();
-    for (const item of batch) {
-      const same = byKey.get(item.event.dedupeKey);
-      if (same) same.push(item);
-      else byKey.set(item.event.dedupeKey, [item]);
+    const byKey = new Map<string, number[]>();
+    for (const [index, event] of events.entries()) {
+      const same = byKey.get(event.dedupeKey);
+      if (same) same.push(index);
+      else byKey.set(event.dedupeKey, [index]);
     }
-    const rows = [...byKey.values()].map((same) => (same[0] as Waiting).event);
+    const rows = [...byKey.values()].map((same) => events[same[0] as number] as IncomingEvent);
     // Copies in this batch beyond the first count as duplicates too.
     const extra = [...byKey.values()].map((same) => same.length - 1);
     // The bodies travel as one binary parameter, cut apart by offset in SQL: a bytea[] would be
@@ -76,44 +54,37 @@ export function createEventWriter(
       offset += row.body.length;
     }
     const bodies = Buffer.concat(rows.map((r) => r.body));
-    try {
-      // A named statement: parsed and planned once per connection, not once per batch.
-      const result = await pool.query<{ id: string; dedupe_key: string; inserted: boolean }>({
-        name: 'webhook-events-insert',
-        text: INSERT,
-        values: [
-          rows.map((r) => r.webhookId),
-          rows.map((r) => r.event),
-          rows.map((r) => r.dedupeKey),
-          bodies,
-          starts,
-          rows.map((r) => r.body.length),
-          rows.map((r) => r.resourceType),
-          rows.map((r) => r.resourceId),
-          extra,
-        ],
-      });
-      for (const row of result.rows) {
-        const items = byKey.get(row.dedupe_key) ?? [];
-        for (const [index, item] of items.entries()) {
-          item.resolve({ id: Number(row.id), duplicate: !row.inserted || index > 0 });
-        }
+    // A named statement: parsed and planned once per connection, not once per batch.
+    const result = await pool.query<{ id: string; dedupe_key: string; inserted: boolean }>({
+      name: 'webhook-events-insert',
+      text: INSERT,
+      values: [
+        rows.map((r) => r.webhookId),
+        rows.map((r) => r.event),
+        rows.map((r) => r.dedupeKey),
+        bodies,
+        starts,
+        rows.map((r) => r.body.length),
+        rows.map((r) => r.resourceType),
+        rows.map((r) => r.resourceId),
+        extra,
+      ],
+    });
+    const stored: StoredEvent[] = new Array(events.length);
+    for (const row of result.rows) {
+      for (const [copy, index] of (byKey.get(row.dedupe_key) ?? []).entries()) {
+        stored[index] = { id: Number(row.id), duplicate: !row.inserted || copy > 0 };
       }
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      throw error;
     }
+    options.onStored();
+    return stored;
   }
 
+  const writer = coalesce(write, options);
   return {
     /** True while deliveries are waiting or being written: a burst is under way. */
-    busy: () => waiting.length > 0 || inFlight > 0,
-    store(event: IncomingEvent): Promise<StoredEvent> {
-      return new Promise((resolve, reject) => {
-        waiting.push({ event, resolve, reject });
-        pump();
-      });
-    },
+    busy: writer.busy,
+    store: writer.call,
   };
 }
 

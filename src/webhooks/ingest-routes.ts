@@ -41,6 +41,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
   writer: EventWriter;
   bodyLimit: number;
 }> = async (app, { secrets, writer, bodyLimit }) => {
+  const results = app.metrics.webhookDeliveries;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
     done(null, body),
@@ -71,15 +72,22 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const { webhookId } = request.params;
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      if (!UUID.test(webhookId)) throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+      if (!UUID.test(webhookId)) {
+        results.unknown_webhook.inc();
+        throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+      }
       try {
         const verdict = await secrets.verify(
           webhookId,
           body,
           request.headers['x-patreon-signature'],
         );
-        if (verdict === 'unknown') throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+        if (verdict === 'unknown') {
+          results.unknown_webhook.inc();
+          throw new WebhookNotFoundError(`No webhook ${webhookId}.`);
+        }
         if (verdict === 'bad-signature') {
+          results.bad_signature.inc();
           request.log.warn({ webhookId }, 'webhook delivery with a bad signature');
           throw new WebhookSignatureError(
             'X-Patreon-Signature is missing or does not match the body.',
@@ -87,6 +95,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
         }
         const event = request.headers['x-patreon-event'];
         if (!isTrigger(event)) {
+          results.unknown_event.inc();
           throw new WebhookEventUnknownError(
             `X-Patreon-Event must be one of ${TRIGGERS.join(', ')}.`,
           );
@@ -104,11 +113,13 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
           { webhookId, event, eventId: stored.id, duplicate: stored.duplicate },
           'webhook stored',
         );
+        (stored.duplicate ? results.duplicate : results.stored).inc();
         return { id: String(stored.id), duplicate: stored.duplicate };
       } catch (error) {
         if (error instanceof AppError) throw error;
         // Not stored: Patreon must try again later, so never a 2xx.
         request.log.error({ err: error, webhookId }, 'could not store a webhook delivery');
+        results.unavailable.inc();
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         throw new WebhookStoreUnavailableError('The event store is unavailable; retry later.', {
           cause: error,

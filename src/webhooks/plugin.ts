@@ -42,6 +42,7 @@ export const webhooksPlugin = fp(
       pollMs: 1000,
       ingestBusy: () => writer.busy(),
       yieldMs: 1000,
+      metrics: app.metrics,
     });
     const writer = createEventWriter(app.database.pool, {
       maxBatch: 500,
@@ -102,5 +103,8 @@ export const webhooksPlugin = fp(
     // Before the database closes: the applier finishes its batch and stops.
     app.addHook('preClose', async () => applier.close());
   },
-  { name: 'webhooks', dependencies: ['queue', 'connections', 'patreon', 'database', 'sync'] },
+  {
+    name: 'webhooks',
+    dependencies: ['queue', 'connections', 'patreon', 'database', 'sync', 'metrics'],
+  },
 );

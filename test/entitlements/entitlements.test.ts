@@ -62,6 +62,25 @@ t.test('entitlements over the sandbox’s patron kinds, with their explanations'
       t.same(answer.tiers, [], `${name}: no tiers`);
     }
   }
+  // Asked all at once, the lookups share statements (see createMembershipLookup): each answer is
+  // still that user's own, and a stranger in the same batch does not disturb the others.
+  const together = [
+    ...kinds.map(([i]) => `user-${i}`),
+    'nobody',
+    ...kinds.map(([i]) => `user-${i}`),
+  ];
+  const answers = await Promise.all(together.map((user) => ask(user)));
+  for (const [index, user] of together.entries()) {
+    const kind = kinds.find(([i]) => `user-${i}` === user);
+    t.same(
+      { entitled: answers[index].entitled, reason: answers[index].reason },
+      kind
+        ? { entitled: kind[2], reason: kind[3] }
+        : { entitled: false, reason: 'no_patreon_connection' },
+      `${user}, asked with ${together.length - 1} others`,
+    );
+  }
+
   const annual = await ask('user-1');
   t.equal(annual.member.pledgeCadence, 12);
   t.equal(
