@@ -55,12 +55,12 @@ export type Config = Readonly<{
     /** Days a declined patron keeps access after the declined charge. */
     declinedGraceDays: number;
   }>;
+  /** `/metrics` requires this bearer token when set. */
+  metrics: Readonly<{ token: string | undefined }>;
   oauth: Readonly<{
     /** Allowed `returnTo` prefixes; empty in sandbox mode means loopback URLs only. */
     returnToAllowlist: readonly string[];
     stateTtlSeconds: number;
-  /** `/metrics` requires this bearer token when set. */
-  metrics: Readonly<{ token: string | undefined }>;
     refreshMarginSeconds: number;
   }>;
 }>;
@@ -155,13 +155,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     entitlements: {
       declinedGraceDays: e.ENTITLEMENT_DECLINED_GRACE_DAYS,
     },
+    metrics: { token: e.METRICS_TOKEN },
     oauth: {
       returnToAllowlist: e.RETURN_TO_ALLOWLIST,
       stateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
       refreshMarginSeconds: e.TOKEN_REFRESH_MARGIN_SECONDS,
     },
   });
-    metrics: { token: e.METRICS_TOKEN },
 }
 
 function checkCredentials(

@@ -242,9 +242,6 @@ export const envSchema = z.object({
     .describe(
       'On SIGTERM/SIGINT, how long in-flight work may drain before the process exits anyway.',
     ),
-});
-
-export type Env = z.infer<typeof envSchema>;
   METRICS_TOKEN: optionalString
     .refine((value) => value === undefined || value.length >= 32, {
       message: 'must be at least 32 characters',
@@ -252,3 +249,6 @@ export type Env = z.infer<typeof envSchema>;
     .describe(
       'Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`; at least 32 characters). Unset: `/metrics` is open, so keep it off the public network.',
     ),
+});
+
+export type Env = z.infer<typeof envSchema>;
