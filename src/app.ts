@@ -18,11 +18,13 @@ import { eventEndpointRoutes } from './events/endpoint-routes.js';
 import { eventRoutes } from './events/event-routes.js';
 import { eventsPlugin } from './events/plugin.js';
 import { requireApiKey } from './http/api-key-auth.js';
+import { limitBodies } from './http/body-limit.js';
 import { errorHandling } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
+import { limitRequests } from './http/rate-limit.js';
 import { queuePlugin } from './jobs/queue.js';
 import { metricsPlugin } from './metrics/plugin.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -41,7 +43,19 @@ export type BuildAppOptions = {
   database?: Database;
 };
 
+/** The largest `/v1` request is a few KB of JSON; the global limit is sized for webhooks. */
+const API_BODY_LIMIT_BYTES = 64 * 1024;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * A hop count trusts that many proxies nearest the service, whatever their address (Express's
+ * meaning; Fastify itself now refuses a bare number).
+ */
+function trustProxyOption(trust: Config['server']['trustProxy']) {
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
+}
 
 /**
  * Builds the whole service without listening. Boot order: Fastify and its compilers, error
@@ -60,6 +74,7 @@ export async function buildApp({
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: trustProxyOption(config.server.trustProxy),
     requestTimeout: config.server.requestTimeoutMs,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     connectionTimeout: config.server.requestTimeoutMs * 2,
@@ -72,6 +87,8 @@ export async function buildApp({
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // No response of ours is meant to be sniffed into another type (HTML pages set more).
+    reply.header('x-content-type-options', 'nosniff');
   });
 
   await app.register(errorHandling);
@@ -89,7 +106,10 @@ export async function buildApp({
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { token: config.metrics.token });
-  await app.register(oauthRoutes);
+  await app.register(async (browser) => {
+    await limitRequests(browser, { perMinute: config.requestLimits.oauthPerMinute });
+    await browser.register(oauthRoutes);
+  });
   if (config.patreon.mode === 'sandbox') {
     // Sandbox mode: a built-in Patreon at /sandbox, with our callback registered, so the whole
     // flow works with no credentials. Its routes are hidden from our API document.
@@ -103,7 +123,8 @@ export async function buildApp({
   }
   await app.register(
     async (v1) => {
-      requireApiKey(v1, config.apiKeys);
+      await requireApiKey(v1, config.apiKeys, { perMinute: config.requestLimits.apiPerMinute });
+      limitBodies(v1, Math.min(API_BODY_LIMIT_BYTES, config.server.bodyLimitBytes));
       await v1.register(connectionRoutes);
       await v1.register(campaignRoutes);
       await v1.register(analyticsRoutes);

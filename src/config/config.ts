@@ -15,7 +15,11 @@ export type Config = Readonly<{
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
     shutdownTimeoutMs: number;
+    /** Fastify's `trustProxy`: which peers may name the client in `X-Forwarded-For`. */
+    trustProxy: boolean | number | readonly string[];
   }>;
+  /** Requests per minute; 0: no limit. */
+  requestLimits: Readonly<{ apiPerMinute: number; oauthPerMinute: number }>;
   logLevel: Env['LOG_LEVEL'];
   /** Absolute path. */
   dataDir: string;
@@ -119,7 +123,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      trustProxy: e.TRUST_PROXY ?? false,
     },
+    requestLimits: { apiPerMinute: e.API_RATE_LIMIT, oauthPerMinute: e.OAUTH_RATE_LIMIT },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },

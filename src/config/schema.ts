@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -68,6 +69,44 @@ const durationList = z
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
+
+/** A per-minute request budget; 0 turns the limit off. */
+const perMinute = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be 0 (off) or more')
+  .max(100_000_000, 'must be at most 100000000');
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, a CIDR block, or one of proxy-addr's named ranges. */
+export function isProxyAddress(entry: string): boolean {
+  if (PROXY_PRESETS.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** `false` | `true` | a hop count | a list of proxy addresses (Fastify's `trustProxy`). */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, context): boolean | number | string[] => {
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d{1,2}$/.test(value)) return Number(value);
+    const entries = splitList(value);
+    if (!entries.every(isProxyAddress)) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be true, false, a hop count, or a list of IPs / CIDRs',
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 /** Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
 export function isStandardWebhookSecret(value: string): boolean {
@@ -231,6 +270,21 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body accepted, in bytes (413 beyond).'),
+  API_RATE_LIMIT: perMinute
+    .default(0)
+    .describe(
+      'Requests per minute each API key may make to `/v1` (counted under a hash of the key; requests without a valid key count per client IP). 0: no limit, the default: callers are your own backends, and benchmarks run ~10k req/s on one key. Counted per instance. Beyond it: 429 with `Retry-After`.',
+    ),
+  OAUTH_RATE_LIMIT: perMinute
+    .default(60)
+    .describe(
+      'Requests per minute each client IP may make to the browser OAuth routes (`/oauth/patreon/*`; a person connecting an account makes two). 0: no limit. Counted per instance; behind a load balancer set `TRUST_PROXY`, or every browser shares its address.',
+    ),
+  TRUST_PROXY: trustProxy
+    .optional()
+    .describe(
+      'Which proxies in front of the service to believe about the client address (`X-Forwarded-For`, for rate limits and logs): `false` (default: the peer address is the client), a number of hops, a comma-separated list of proxy IPs or CIDRs (also `loopback`, `linklocal`, `uniquelocal`), or `true` (any: only when every request comes through a proxy that overwrites the header).',
+    ),
   REQUEST_TIMEOUT_MS: positiveInt(10 * 60_000)
     .default(30_000)
     .describe('Time allowed to receive a whole request before the server gives up on it.'),

@@ -1,29 +1,59 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { UnauthorizedError } from './errors.js';
+import { limitRequests } from './rate-limit.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A hash naming the API key the request presented, when it is a configured one. */
+    apiKeyId: string | null;
+  }
+}
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * `Authorization: Bearer <key>` against the configured keys. Both sides are hashed to a fixed
- * length and every key is compared, so timing reveals neither the key nor which one matched.
+ * `Authorization: Bearer <key>` against the configured keys: the matching key's id (a prefix of
+ * its SHA-256, never the key), or undefined. Both sides are hashed to a fixed length and every
+ * key is compared, so timing reveals neither the key nor which one matched.
  */
 export function createApiKeyCheck(keys: readonly string[]) {
   const expected = keys.map(digest);
-  return (header: string | undefined): boolean => {
+  const ids = expected.map((hash) => hash.toString('base64url', 0, 12));
+  return (header: string | undefined): string | undefined => {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
     const given = digest(match?.[1] ?? '');
-    let ok = false;
-    for (const key of expected) ok = timingSafeEqual(key, given) || ok;
-    return ok && match !== null;
+    let id: string | undefined;
+    for (let i = 0; i < expected.length; i++) {
+      const equal = timingSafeEqual(expected[i] as Buffer, given);
+      id = equal ? ids[i] : id;
+    }
+    return match === null ? undefined : id;
   };
 }
 
-/** Adds the API-key check to every route of the encapsulating plugin (used for `/v1`). */
-export function requireApiKey(app: FastifyInstance, keys: readonly string[]) {
-  const isValid = createApiKeyCheck(keys);
+/**
+ * Adds the API-key check to every route of the encapsulating plugin (used for `/v1`), with a
+ * per-key request budget when `perMinute` is set. The budget is counted before the key is
+ * rejected, so guessing keys is limited too: a request without a valid key counts against its
+ * client IP.
+ */
+export async function requireApiKey(
+  app: FastifyInstance,
+  keys: readonly string[],
+  { perMinute }: { perMinute: number },
+) {
+  const identify = createApiKeyCheck(keys);
+  app.decorateRequest('apiKeyId', null);
+  app.addHook('onRequest', async (request) => {
+    request.apiKeyId = identify(request.headers.authorization) ?? null;
+  });
+  await limitRequests(app, {
+    perMinute,
+    keyOf: (request) => (request.apiKeyId ? `key:${request.apiKeyId}` : `ip:${request.ip}`),
+  });
   app.addHook('onRequest', async (request, reply) => {
-    if (isValid(request.headers.authorization)) return;
+    if (request.apiKeyId) return;
     reply.header('www-authenticate', 'Bearer realm="patreon-gateway"');
     throw new UnauthorizedError(
       request.headers.authorization

@@ -6,6 +6,15 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 import type { Config } from '../config/config.js';
 import { packageInfo } from '../package-info.js';
 
+/** swagger-ui needs nothing but its own files and the document (`/docs/json`). */
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+const DOCS_HEADERS = {
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
 /**
  * The OpenAPI 3.1 document is generated from the routes' zod schemas; `npm run openapi` writes it
  * to openapi.yaml and `npm run openapi:check` fails when the two differ.
@@ -71,20 +80,25 @@ export const openapi = fp(
         withOptionalBodies(withoutUnusedSchemas(jsonSchemaTransformObject(document))),
     });
 
-    // Assets are served from the package itself: no CDN.
-    await app.register(swaggerUi, {
-      routePrefix: '/docs',
-      uiConfig: {
-        docExpansion: 'list',
-        deepLinking: true,
-        defaultModelsExpandDepth: 1,
-        // No call to swagger.io's online validator.
-        validatorUrl: null,
-      },
-      theme: { title: 'patreon-gateway API reference' },
-      staticCSP: true,
-      // The service may be reached over plain http on a private network; don't force https.
-      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    // Assets are served from the package itself (no CDN), so the page may load only its own.
+    await app.register(async (docs) => {
+      docs.addHook('onRequest', async (_request, reply) => {
+        reply.headers(DOCS_HEADERS);
+      });
+      await docs.register(swaggerUi, {
+        routePrefix: '/docs',
+        uiConfig: {
+          docExpansion: 'list',
+          deepLinking: true,
+          defaultModelsExpandDepth: 1,
+          // No call to swagger.io's online validator.
+          validatorUrl: null,
+        },
+        theme: { title: 'patreon-gateway API reference' },
+        // No upgrade-insecure-requests: the service may be reached over plain http on a private
+        // network.
+        staticCSP: DOCS_CSP,
+      });
     });
 
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
