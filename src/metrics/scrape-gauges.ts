@@ -7,9 +7,6 @@ import { type OperationalCounts, readOperationalCounts } from './repository.js';
 
 /** A scrape must answer even when the database does not: its reads give up after this. */
 const SOURCE_TIMEOUT_MS = 2_000;
-/** The gauges of one scrape share one read (prom-client collects them all at once). */
-const SNAPSHOT_REUSE_MS = 1_000;
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -18,19 +15,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Reads a source at most once per scrape; a failure is logged and yields undefined. */
+/**
+ * Reads a source once per scrape: prom-client collects every gauge at once, so the gauges of one
+ * scrape share the read in flight. A failure is logged and yields undefined.
+ */
 function perScrape<T>(source: string, read: () => Promise<T>, log: FastifyBaseLogger) {
-  let last: { at: number; value: Promise<T | undefined> } | undefined;
+  let inFlight: Promise<T | undefined> | undefined;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at > SNAPSHOT_REUSE_MS) {
-      const value = withTimeout(read(), SOURCE_TIMEOUT_MS).catch((error: unknown) => {
+    inFlight ??= withTimeout(read(), SOURCE_TIMEOUT_MS)
+      .catch((error: unknown) => {
         log.warn({ err: error, source }, 'metrics source unavailable; its gauges are skipped');
         return undefined;
+      })
+      .finally(() => {
+        inFlight = undefined;
       });
-      last = { at: now, value };
-    }
-    return last.value;
+    return inFlight;
   };
 }
 
