@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import PgBoss from 'pg-boss';
@@ -16,6 +17,32 @@ declare module 'fastify' {
 }
 
 /**
+ * pg-boss 10 calls `complete()` / `fail()` after a job's handler without awaiting them
+ * (src/manager.js, `onFetch`). When the database is away at that moment (a restart), the
+ * rejection is unhandled and Node ends the process. Those promises are marked handled and the
+ * error goes to the queue's `error` event; the job stays active until it expires and is retried,
+ * as after a crash.
+ */
+function handleUnawaitedCompletions(): void {
+  type Manager = { prototype: Record<string, unknown> };
+  const manager = createRequire(import.meta.url)('pg-boss/src/manager.js') as Manager;
+  for (const name of ['complete', 'fail']) {
+    const original = manager.prototype[name] as ((...args: unknown[]) => Promise<unknown>) & {
+      handled?: true;
+    };
+    if (original.handled) continue;
+    const wrapped = function (this: NodeJS.EventEmitter, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      result.catch((error: unknown) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+      });
+      return result;
+    };
+    manager.prototype[name] = Object.assign(wrapped, { handled: true as const });
+  }
+}
+
+/**
  * pg-boss over the app's own pool: one Postgres-backed queue shared by every instance (SKIP
  * LOCKED), identical on the embedded database (whose single connection it shares) and a real
  * server. Statements without parameters go out as simple queries, because pg-boss sends its
@@ -25,6 +52,7 @@ export function createQueue(
   database: Database,
   options: { expireSeconds: number; schedule: boolean },
 ): Queue {
+  handleUnawaitedCompletions();
   // pg-boss's stop() returns while its workers may still be polling: queries they send after it
   // are refused, and close() waits for those in flight, so the database can then close cleanly.
   const inFlight = new Set<Promise<unknown>>();
