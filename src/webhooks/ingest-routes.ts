@@ -13,7 +13,9 @@ import type { WebhookSecrets } from './secrets.js';
 import { dedupeKey } from './signature.js';
 import { isTrigger, TRIGGERS } from './triggers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Lowercase only, as we register it: the id is also the key its secret is sealed under, and a
+// capitalised spelling would reach the row (uuid equality) but not open the secret (a 503).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Seconds Patreon is asked to wait before retrying when we cannot store. */
 const RETRY_AFTER_SECONDS = 5;
 
