@@ -19,7 +19,7 @@ import { eventRoutes } from './events/event-routes.js';
 import { eventsPlugin } from './events/plugin.js';
 import { requireApiKey } from './http/api-key-auth.js';
 import { limitBodies } from './http/body-limit.js';
-import { errorHandling } from './http/error-handler.js';
+import { errorHandling, renderFrameworkError } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
@@ -79,6 +79,7 @@ export async function buildApp({
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     connectionTimeout: config.server.requestTimeoutMs * 2,
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();

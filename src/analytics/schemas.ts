@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoTimeInput } from '../http/time-input.js';
 
 const amounts = z
   .array(z.object({ currency: z.string().nullable(), cents: z.number().int() }))
@@ -6,11 +7,10 @@ const amounts = z
 
 export const analyticsQuery = z
   .object({
-    from: z.iso
-      .datetime({ offset: true })
+    from: isoTimeInput
       .optional()
       .describe('Start (inclusive); default 12 intervals before `to`, at an interval boundary.'),
-    to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive); default now.'),
+    to: isoTimeInput.optional().describe('End (exclusive); default now.'),
     interval: z.enum(['day', 'week', 'month']).default('month'),
   })
   .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), {

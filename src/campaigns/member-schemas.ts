@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { chargeStatuses, patronStatuses, pledgeEventTypes } from '../db/schema/index.js';
 import { pageQuery } from '../http/pagination.js';
+import { isoTimeInput } from '../http/time-input.js';
 import { includeDeleted, money, patreonId } from './schemas.js';
 
 const patronStatus = z
@@ -165,8 +166,7 @@ export const listMembersQuery = pageQuery.extend({
   tierId: patreonId.optional().describe('Members currently entitled to this tier.'),
   lastChargeStatus: chargeStatus.optional(),
   email: z.string().min(1).max(320).optional().describe('Exact address, case-insensitive.'),
-  updatedSince: z.iso
-    .datetime({ offset: true })
+  updatedSince: isoTimeInput
     .optional()
     .describe('Only members whose row changed at or after this time.'),
   includeDeleted,
@@ -182,8 +182,8 @@ export const memberParams = z.object({ id: patreonId.describe('Member id.') });
 
 export const listPledgeEventsQuery = pageQuery.extend({
   type: z.enum(pledgeEventTypes).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('Events at or after this time.'),
-  to: z.iso.datetime({ offset: true }).optional().describe('Events before this time.'),
+  from: isoTimeInput.optional().describe('Events at or after this time.'),
+  to: isoTimeInput.optional().describe('Events before this time.'),
   tierId: patreonId.optional(),
   memberId: patreonId.optional(),
 });

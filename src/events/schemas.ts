@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { deliveryStatuses, endpointSources } from '../db/schema/index.js';
 import { pageQuery } from '../http/pagination.js';
+import { isoTimeInput } from '../http/time-input.js';
 import { EVENT_TYPES } from './event-types.js';
 
 const iso = z.string().describe('ISO 8601 time.');
-const isoInput = z.iso
-  .datetime({ offset: true })
-  .describe('ISO 8601 time, e.g. `2026-11-01T00:00:00Z`.');
+const isoInput = isoTimeInput.describe('ISO 8601 time, e.g. `2026-11-01T00:00:00Z`.');
 
 export const eventType = z.enum(EVENT_TYPES);
 

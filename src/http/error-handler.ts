@@ -36,6 +36,8 @@ const fastifyErrors: Record<string, { status: number; code: string; title: strin
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_BODY', title: 'Bad Request' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_BODY', title: 'Bad Request' },
+  FST_ERR_BAD_URL: { status: 400, code: 'MALFORMED_URL', title: 'Bad Request' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', title: 'URI Too Long' },
 };
 
 export function sendProblem(
@@ -53,56 +55,73 @@ export function sendProblem(
  * The one place errors become responses: RFC 9457 problem+json for every status. 5xx bodies are
  * generic; their cause goes to the log under the request id.
  */
+function renderError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(request, reply, {
+      status: error.status,
+      code: error.code,
+      title: error.title,
+      detail: error.message,
+    });
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const part = locations[error.validationContext ?? ''] ?? 'body';
+    const errors = error.validation.map((issue) => ({
+      in: part,
+      path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+      message: issue.message ?? 'is invalid',
+    }));
+    return sendProblem(request, reply, {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      title: 'Validation failed',
+      detail: `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`,
+      errors,
+    });
+  }
+  const known = error.code ? fastifyErrors[error.code] : undefined;
+  if (known) {
+    return sendProblem(request, reply, { ...known, detail: error.message });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500 && !isResponseSerializationError(error)) {
+    return sendProblem(request, reply, {
+      status,
+      code: status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST',
+      title: status === 429 ? 'Too Many Requests' : 'Bad Request',
+      detail: error.message,
+    });
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(request, reply, {
+    status: 500,
+    code: 'INTERNAL',
+    title: 'Internal Server Error',
+    detail: 'An unexpected error occurred. Quote the request id when reporting it.',
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path that is not valid percent-encoded UTF-8, or a parameter
+ * longer than the router takes, fails before routing (so before the error handler and the hook
+ * that sets the request id header). Rendered as every other error.
+ */
+export function renderFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  reply.header('x-request-id', request.id);
+  return renderError(error, request, reply);
+}
+
+/** Installs the error renderer, and the 404/405 answers for requests no route takes. */
 export const errorHandling = fp(
   async (app: FastifyInstance) => {
     const methods = createMethodIndex(app);
 
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error instanceof AppError) {
-        if (error.status >= 500) request.log.error({ err: error }, 'request failed');
-        return sendProblem(request, reply, {
-          status: error.status,
-          code: error.code,
-          title: error.title,
-          detail: error.message,
-        });
-      }
-      if (hasZodFastifySchemaValidationErrors(error)) {
-        const part = locations[error.validationContext ?? ''] ?? 'body';
-        const errors = error.validation.map((issue) => ({
-          in: part,
-          path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-          message: issue.message ?? 'is invalid',
-        }));
-        return sendProblem(request, reply, {
-          status: 400,
-          code: 'VALIDATION_FAILED',
-          title: 'Validation failed',
-          detail: `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`,
-          errors,
-        });
-      }
-      const known = error.code ? fastifyErrors[error.code] : undefined;
-      if (known) {
-        return sendProblem(request, reply, { ...known, detail: error.message });
-      }
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500 && !isResponseSerializationError(error)) {
-        return sendProblem(request, reply, {
-          status,
-          code: status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST',
-          title: status === 429 ? 'Too Many Requests' : 'Bad Request',
-          detail: error.message,
-        });
-      }
-      request.log.error({ err: error }, 'request failed');
-      return sendProblem(request, reply, {
-        status: 500,
-        code: 'INTERNAL',
-        title: 'Internal Server Error',
-        detail: 'An unexpected error occurred. Quote the request id when reporting it.',
-      });
-    });
+    app.setErrorHandler(renderError);
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?', 1)[0] ?? '/';

@@ -28,6 +28,41 @@ t.test('unknown route → 404, wrong method → 405 with Allow', async (t) => {
   t.equal(paramRoute.statusCode, 405, 'parametric paths are matched too');
 });
 
+t.test('a path the router cannot read → 400 or 414 problem, with the request id', async (t) => {
+  const { app } = await build(t);
+  for (const [url, status, code] of [
+    ['/v1/campaigns/%zz/members', 400, 'MALFORMED_URL'],
+    ['/v1/members/%ED%A0%80', 400, 'MALFORMED_URL'],
+    [`/v1/campaigns/${'9'.repeat(201)}`, 414, 'URI_TOO_LONG'],
+  ] as const) {
+    const response = await app.inject({ url, headers: { ...auth(), 'x-request-id': 'req-1' } });
+    t.equal(response.statusCode, status, url);
+    t.equal(response.headers['content-type'], PROBLEM);
+    t.equal(response.headers['x-request-id'], 'req-1');
+    t.match(response.json(), { status, code, requestId: 'req-1' });
+  }
+});
+
+t.test('a time Postgres cannot hold → 400, not a 500', async (t) => {
+  const { app } = await build(t);
+  for (const since of ['2026-01-01T00:00:00+16:00', '0000-06-01T00:00:00Z']) {
+    const response = await app.inject({
+      url: `/v1/events?since=${encodeURIComponent(since)}`,
+      headers: auth(),
+    });
+    t.equal(response.statusCode, 400, since);
+    t.match(response.json(), {
+      code: 'VALIDATION_FAILED',
+      errors: [{ in: 'query', path: 'since' }],
+    });
+  }
+  const edge = await app.inject({
+    url: `/v1/events?since=${encodeURIComponent('0001-01-01T00:00:00-15:59')}`,
+    headers: auth(),
+  });
+  t.equal(edge.statusCode, 200, 'the widest offset Postgres takes');
+});
+
 t.test('validation errors list each field', async (t) => {
   const { app } = await build(t);
   const response = await app.inject({
