@@ -4,7 +4,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { tcpProxy } from '../fixtures/tcp-proxy.js';
 import { deliver, eventually, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
 import { auth, build, freshDatabaseUrl, realDatabaseUrl, TEST_API_KEY } from '../helper.js';
-import { FAMILIES, ID_LIKE, scrape, valueOf } from './exposition.js';
+import { FAMILIES, ID_LIKE, sampleSum, scrape } from './exposition.js';
 
 const SECRET = 'whsec-metrics-0123456789abcdef0123456789abcdef';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -31,7 +31,7 @@ t.test('HTTP requests are counted by route pattern; unmatched paths collapse to 
 
   const memberRoute = { method: 'GET', route: '/v1/members/:id', status_code: '404' };
   const grew = (name: string, labels: Record<string, string>) =>
-    valueOf(after.samples, name, labels) - valueOf(before.samples, name, labels);
+    sampleSum(after.samples, name, labels) - sampleSum(before.samples, name, labels);
   t.equal(grew('patreon_gateway_http_requests_total', memberRoute), 1);
   t.equal(grew('patreon_gateway_http_request_duration_seconds_count', memberRoute), 1);
   const unmatched = { method: 'GET', route: 'unmatched', status_code: '404' };
@@ -68,22 +68,22 @@ t.test('webhook deliveries are counted by result, and applied ones give their la
   const after = await eventually('the delivery applied', async () => {
     const scraped = await scrape(app);
     return (
-      valueOf(scraped.samples, 'patreon_gateway_webhook_apply_lag_seconds_count') > 0 && scraped
+      sampleSum(scraped.samples, 'patreon_gateway_webhook_apply_lag_seconds_count') > 0 && scraped
     );
   });
   const grew = (result: string) =>
-    valueOf(after.samples, 'patreon_gateway_webhook_deliveries_total', { result }) -
-    valueOf(before.samples, 'patreon_gateway_webhook_deliveries_total', { result });
+    sampleSum(after.samples, 'patreon_gateway_webhook_deliveries_total', { result }) -
+    sampleSum(before.samples, 'patreon_gateway_webhook_deliveries_total', { result });
   t.equal(grew('stored'), 1);
   t.equal(grew('duplicate'), 1);
   t.equal(grew('bad_signature'), 1);
   t.equal(grew('unknown_webhook'), 2);
   t.equal(grew('unknown_event'), 1);
   t.equal(grew('unavailable'), 0);
-  t.equal(valueOf(after.samples, 'patreon_gateway_webhook_apply_lag_seconds_count'), 1);
-  const lag = valueOf(after.samples, 'patreon_gateway_webhook_apply_lag_seconds_sum');
+  t.equal(sampleSum(after.samples, 'patreon_gateway_webhook_apply_lag_seconds_count'), 1);
+  const lag = sampleSum(after.samples, 'patreon_gateway_webhook_apply_lag_seconds_sum');
   t.ok(lag >= 0 && lag < 30, `lag ${lag} s`);
-  t.equal(valueOf(after.samples, 'patreon_gateway_webhook_events_unapplied'), 0);
+  t.equal(sampleSum(after.samples, 'patreon_gateway_webhook_events_unapplied'), 0);
   t.notOk(after.text.includes(webhookId), 'the webhook id is no label');
 });
 
@@ -148,21 +148,24 @@ t.test(
       };
     }
     const up = await scrape(app);
-    t.equal(valueOf(up.samples, 'patreon_gateway_metrics_source_up', { source: 'database' }), 1);
-    t.equal(valueOf(up.samples, 'patreon_gateway_connections', { status: 'active' }), 0);
+    t.equal(sampleSum(up.samples, 'patreon_gateway_metrics_source_up', { source: 'database' }), 1);
+    t.equal(sampleSum(up.samples, 'patreon_gateway_connections', { status: 'active' }), 0);
 
     await cut();
     const started = Date.now();
     const down = await scrape(app);
     t.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
-    t.equal(valueOf(down.samples, 'patreon_gateway_metrics_source_up', { source: 'database' }), 0);
+    t.equal(
+      sampleSum(down.samples, 'patreon_gateway_metrics_source_up', { source: 'database' }),
+      0,
+    );
     t.notOk(
       down.samples.some((s) => s.name === 'patreon_gateway_connections'),
       'no stale connection counts',
     );
     t.ok(down.types.has('process_cpu_seconds_total'), 'the rest is there');
     t.ok(
-      valueOf(down.samples, 'patreon_gateway_http_requests_total', { route: '/metrics' }) >= 1,
+      sampleSum(down.samples, 'patreon_gateway_http_requests_total', { route: '/metrics' }) >= 1,
       'HTTP counters are there',
     );
   },
