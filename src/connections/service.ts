@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
 import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
+import { recordEvent } from '../events/record-event.js';
 import { decodeCursor, toPage } from '../http/pagination.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { ConnectionNotFoundError } from './errors.js';
@@ -91,6 +92,23 @@ export function createConnectionsService(deps: {
               inArray(syncJobs.status, ['queued', 'running', 'waiting']),
             ),
           );
+        if (connection.status !== 'disconnected' && connection.status !== 'revoked') {
+          // The host disconnected it: the same event as a grant Patreon revoked, so every
+          // consumer of the stream learns that this connection no longer answers for its user.
+          await recordEvent(tx, {
+            type: 'connection.revoked',
+            dedupeKey: `connection.revoked:${id}:disconnected`,
+            connectionId: id,
+            externalUserId: connection.externalUserId,
+            payload: {
+              connectionId: id,
+              externalUserId: connection.externalUserId,
+              role: connection.role,
+              patreonUserId: connection.patreonUserId,
+              reason: 'disconnected',
+            },
+          });
+        }
         await updateConnection(tx, id, {
           status: 'disconnected',
           accessTokenCiphertext: null,

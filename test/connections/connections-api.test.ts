@@ -232,6 +232,20 @@ t.test(
       headers: auth(),
     });
     t.equal(twice.statusCode, 204, 'idempotent');
+    const revoked = await gateway.app.inject({
+      url: '/v1/events?type=connection.revoked',
+      headers: auth(),
+    });
+    t.match(
+      revoked.json().data,
+      [{ type: 'connection.revoked', connectionId: id, externalUserId: 'maker' }],
+      'one connection.revoked event for the host, however often it disconnects',
+    );
+    const event = await gateway.app.inject({
+      url: `/v1/events/${revoked.json().data[0]?.id}`,
+      headers: auth(),
+    });
+    t.match(event.json(), { data: { connectionId: id, role: 'creator', reason: 'disconnected' } });
     const use = await gateway.app.connections.vault
       .withAccessToken(id, (c) => gateway.app.patreon.identity(c))
       .catch((e: unknown) => e);
