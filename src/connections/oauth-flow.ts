@@ -60,9 +60,17 @@ export function isAllowedReturnTo(config: Config, returnTo: string): boolean {
   const allowlist = config.oauth.returnToAllowlist;
   if (allowlist.length === 0)
     return config.patreon.mode === 'sandbox' && LOOPBACK.has(url.hostname);
+  // An encoded slash, backslash or dot in the path could be decoded into another path by the
+  // host's server after our prefix check.
+  if (/%(2f|5c|2e)/i.test(url.pathname)) return false;
   return allowlist.some((entry) => {
     const allowed = new URL(entry);
-    return url.origin === allowed.origin && url.pathname.startsWith(allowed.pathname);
+    // The prefix ends at a segment boundary: `/settings` allows `/settings/x`, not `/settings-x`.
+    const prefix = allowed.pathname.endsWith('/') ? allowed.pathname : `${allowed.pathname}/`;
+    return (
+      url.origin === allowed.origin &&
+      (url.pathname === allowed.pathname || url.pathname.startsWith(prefix))
+    );
   });
 }
 
