@@ -26,6 +26,7 @@ import { createLogger } from './http/logger.js';
 import { openapi } from './http/openapi.js';
 import { limitRequests } from './http/rate-limit.js';
 import { queuePlugin } from './jobs/queue.js';
+import { retentionPlugin } from './jobs/retention.js';
 import { metricsPlugin } from './metrics/plugin.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { patreonPlugin } from './patreon/plugin.js';
@@ -104,6 +105,7 @@ export async function buildApp({
   await app.register(syncPlugin, { config });
   await app.register(webhooksPlugin, { config });
   await app.register(eventsPlugin, { config });
+  await app.register(retentionPlugin, { config });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { token: config.metrics.token });

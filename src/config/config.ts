@@ -41,6 +41,8 @@ export type Config = Readonly<{
     expireSeconds: number;
     reconcileCron: string;
   }>;
+  /** Finished deliveries in and events out older than this are deleted; 0 keeps everything. */
+  retentionMs: number;
   events: Readonly<{
     /** The endpoint from config, if any (secrets: newest first, all sign). */
     endpoint:
@@ -142,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       expireSeconds: e.SYNC_JOB_EXPIRE_SECONDS,
       reconcileCron: e.SYNC_RECONCILE_CRON,
     },
+    retentionMs: e.RETENTION_PERIOD,
     events: {
       endpoint: e.EVENTS_ENDPOINT_URL
         ? {

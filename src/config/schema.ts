@@ -218,6 +218,11 @@ export const envSchema = z.object({
     .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression')
     .default('0 */6 * * *')
     .describe('When every creator connection is reconciled against Patreon (cron, UTC).'),
+  RETENTION_PERIOD: duration
+    .prefault('30d')
+    .describe(
+      'How long finished records are kept: Patreon deliveries applied or ignored, and events to your backend whose every delivery ended (delivered or dead-lettered). Deliveries still to apply, failed ones and events still to deliver are kept whatever their age. `0d` keeps everything.',
+    ),
   ENTITLEMENT_DECLINED_GRACE_DAYS: z.coerce
     .number()
     .int()
