@@ -6,9 +6,12 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 import type { Config } from '../config/config.js';
 import { packageInfo } from '../package-info.js';
 
-/** swagger-ui needs nothing but its own files and the document (`/docs/json`). */
+/**
+ * swagger-ui needs nothing but its own files and the document (`/docs/json`), plus inline style
+ * attributes it writes while rendering (styles only; scripts stay strict).
+ */
 const DOCS_CSP =
-  "default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 const DOCS_HEADERS = {
   'referrer-policy': 'no-referrer',
