@@ -12,6 +12,13 @@ t.test('request logs carry ids and never secrets', async (t) => {
           { accessToken: 'at-SECRET-1', nested: { refreshToken: 'rt-SECRET-2' }, code: 'E_OK' },
           'tokens received',
         );
+        const failure = Object.assign(new Error('grant refused'), {
+          response: { body: { client_secret: 'cs-SECRET-6' } },
+        });
+        request.log.warn(
+          { err: failure, list: [{ deep: { deeper: { secret: 'wh-SECRET-7' } } }] },
+          'refresh failed',
+        );
         return { ok: true };
       }),
   });
@@ -30,6 +37,8 @@ t.test('request logs carry ids and never secrets', async (t) => {
     'oauth-SECRET-3',
     'state-SECRET-4',
     'cookie-SECRET-5',
+    'cs-SECRET-6',
+    'wh-SECRET-7',
     TEST_API_KEY,
   ]) {
     t.notMatch(text, secret, `${secret.split('-')[0]} is not logged`);
@@ -42,6 +51,17 @@ t.test('request logs carry ids and never secrets', async (t) => {
   t.equal(tokens?.accessToken, '[REDACTED]');
   t.equal(tokens?.nested?.refreshToken, '[REDACTED]');
   t.equal(tokens?.code, 'E_OK', 'error codes are not mistaken for OAuth codes');
+  const failed = lines.find((line) => line.msg === 'refresh failed');
+  t.match(
+    failed?.err,
+    {
+      message: 'grant refused',
+      stack: /grant refused/,
+      response: { body: { client_secret: '[REDACTED]' } },
+    },
+    'an error carrying a secret keeps its message and stack',
+  );
+  t.equal(failed?.list?.[0]?.deep?.deeper?.secret, '[REDACTED]', 'inside arrays, five levels down');
 });
 
 t.test('redactUrl masks secret query parameters only', async (t) => {
