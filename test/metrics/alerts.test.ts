@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
+import { scrape } from '../fixtures/metrics-exposition.js';
 import { build } from '../helper.js';
-import { scrape } from './exposition.js';
 
 const docker = fileURLToPath(new URL('../../docker/', import.meta.url));
 const readYaml = async (file: string) => parse(await readFile(path.join(docker, file), 'utf8'));

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
+import { FAMILIES, ID_LIKE, sampleSum, scrape } from '../fixtures/metrics-exposition.js';
 import { tcpProxy } from '../fixtures/tcp-proxy.js';
 import { deliver, eventually, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
 import { auth, build, freshDatabaseUrl, realDatabaseUrl, TEST_API_KEY } from '../helper.js';
-import { FAMILIES, ID_LIKE, sampleSum, scrape } from './exposition.js';
 
 const SECRET = 'whsec-metrics-0123456789abcdef0123456789abcdef';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdefghijklmnopqrstuvwxyz';

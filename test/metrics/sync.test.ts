@@ -3,10 +3,10 @@ import t from 'tap';
 import { connections } from '../../src/db/schema/index.js';
 import { startHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { ID_LIKE, sampleSum, scrape } from '../fixtures/metrics-exposition.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
-import { ID_LIKE, sampleSum, scrape } from './exposition.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
 const MEMBERS = 25;
