@@ -23,6 +23,7 @@ import { errorHandling, renderFrameworkError } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger } from './http/logger.js';
+import { refuseNulCharacters } from './http/nul-guard.js';
 import { openapi } from './http/openapi.js';
 import { limitRequests } from './http/rate-limit.js';
 import { queuePlugin } from './jobs/queue.js';
@@ -92,6 +93,7 @@ export async function buildApp({
     // No response of ours is meant to be sniffed into another type (HTML pages set more).
     reply.header('x-content-type-options', 'nosniff');
   });
+  app.addHook('preValidation', refuseNulCharacters);
 
   await app.register(errorHandling);
   await app.register(gracefulClose);

@@ -94,6 +94,11 @@ export const hugeText = fc
   )
   .map(([length, char]) => char.repeat(Math.ceil(length / char.length)));
 
+/** Text that would be valid but for a NUL somewhere in it. */
+export const withNul = fc
+  .tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }))
+  .map(([a, b]) => `${a}\u0000${b}`);
+
 export const nastyText = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
   { weight: 2, arbitrary: junkText },
@@ -123,7 +128,7 @@ const anyParameter: fc.Arbitrary<string | string[]> = fc.oneof(
 
 /** A parameter value the schema rejects (so the request must fail). */
 export function invalidParameter(schema: Schema): fc.Arbitrary<string | string[]> {
-  const pointed: fc.Arbitrary<string | string[]>[] = [anyParameter];
+  const pointed: fc.Arbitrary<string | string[]>[] = [anyParameter, withNul];
   if (schema.maxLength !== undefined) {
     pointed.push(fc.constantFrom('x', '😀', '%').map((c) => c.repeat((schema.maxLength ?? 0) + 1)));
   }
@@ -159,7 +164,7 @@ export function validParameter(schema: Schema): fc.Arbitrary<string> {
 
 /** A JSON value the schema rejects. */
 export function invalidJson(schema: Schema): fc.Arbitrary<unknown> {
-  const pointed: fc.Arbitrary<unknown>[] = [anyJson];
+  const pointed: fc.Arbitrary<unknown>[] = [anyJson, withNul];
   if (schema.maxLength !== undefined) {
     pointed.push(fc.constant('y'.repeat(schema.maxLength + 1)));
   }

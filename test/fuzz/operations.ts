@@ -90,7 +90,9 @@ const lengthOk = (schema: Schema, value: string) =>
   (schema.minLength === undefined || [...value].length >= schema.minLength) &&
   (schema.maxLength === undefined || value.length <= schema.maxLength);
 
+/** Besides its schema, the service refuses U+0000 in any text: Postgres cannot store it. */
 function stringOk(schema: Schema, value: string): boolean {
+  if (value.includes('\u0000')) return false;
   if (schema.enum) return schema.enum.includes(value);
   return lengthOk(schema, value) && (!schema.pattern || new RegExp(schema.pattern).test(value));
 }

@@ -63,6 +63,25 @@ t.test('a time Postgres cannot hold → 400, not a 500', async (t) => {
   t.equal(edge.statusCode, 200, 'the widest offset Postgres takes');
 });
 
+t.test('a NUL character anywhere in the input → 400 naming the field, not a 500', async (t) => {
+  const { app } = await build(t);
+  const query = await app.inject({ url: '/v1/connections?externalUserId=a%00b', headers: auth() });
+  t.equal(query.statusCode, 400);
+  t.match(query.json(), {
+    code: 'VALIDATION_FAILED',
+    errors: [{ in: 'query', path: 'externalUserId' }],
+  });
+  const body = await app.inject({
+    method: 'POST',
+    url: '/v1/event-endpoints',
+    headers: auth(),
+    payload: { url: 'https://example.com/hook', eventTypes: [], description: 'x\u0000' },
+  });
+  t.equal(body.statusCode, 400);
+  t.equal(body.headers['content-type'], PROBLEM);
+  t.match(body.json(), { errors: [{ in: 'body', path: 'description' }] });
+});
+
 t.test('validation errors list each field', async (t) => {
   const { app } = await build(t);
   const response = await app.inject({
