@@ -3,13 +3,34 @@ import { sendProblem } from './error-handler.js';
 
 type Part = 'params' | 'query' | 'body';
 
-/** The dotted path of the first string (value or key) holding U+0000, if any. */
-function findNul(value: unknown, path: string[] = []): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : undefined;
-  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = key.includes('\u0000') ? [...path, key].join('.') : findNul(item, [...path, key]);
-    if (found !== undefined) return found;
+type Node = { value: unknown; key: string | undefined; parent: Node | undefined };
+
+const pathOf = (node: Node) => {
+  const keys: string[] = [];
+  for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+};
+
+/**
+ * The dotted path of the first string (value or key) holding U+0000, if any. Walked with a stack
+ * of its own, not recursion: a body of deeply nested arrays must not overflow the call stack.
+ */
+function findNul(root: unknown): string | undefined {
+  const stack: Node[] = [{ value: root, key: undefined, parent: undefined }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.key?.includes('\u0000')) return pathOf(node);
+    const { value } = node;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return pathOf(node);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) continue;
+    const entries = Object.entries(value);
+    // Reversed onto the stack, so the first field is looked at first.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i] as [string, unknown];
+      stack.push({ value: item, key, parent: node });
+    }
   }
   return undefined;
 }

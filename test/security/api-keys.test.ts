@@ -1,32 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
-import { parse } from 'yaml';
 import { build } from '../helper.js';
+import { documentedOperations, type Operation } from './operations.js';
 
 const OLD_KEY = 'rotated-out-key-0123456789abcdefghijklmnopq';
 const NEW_KEY = 'current-key-0123456789abcdefghijklmnopqrstuv';
-const UUID = '0b7e6c1a-4d2f-4c8e-9a51-3f6d2e8b7c40';
 
-type Operation = { requestBody?: unknown };
-const document = parse(await readFile(new URL('../../openapi.yaml', import.meta.url), 'utf8')) as {
-  paths: Record<string, Record<string, Operation>>;
-};
+const operations = documentedOperations();
 
-/** Every `/v1` operation in the API document, with plausible path parameters filled in. */
-const operations = Object.entries(document.paths)
-  .filter(([path]) => path.startsWith('/v1/'))
-  .flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({
-      method: method.toUpperCase() as 'GET' | 'POST' | 'PATCH' | 'DELETE',
-      url: path.replace(/\{(\w+)\}/g, (_, name: string) =>
-        /campaigns|members/.test(path) && name === 'id' ? '1234560' : UUID,
-      ),
-      body: operation.requestBody ? {} : undefined,
-    })),
-  );
-
-function call(app: FastifyInstance, op: (typeof operations)[number], authorization?: string) {
+function call(app: FastifyInstance, op: Operation, authorization?: string) {
   return app.inject({
     method: op.method,
     url: op.url,
