@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import PgBoss from 'pg-boss';
@@ -43,6 +44,22 @@ function handleUnawaitedCompletions(): void {
 }
 
 /**
+ * Instances starting together create pg-boss's queues at once, and each queue is a partition
+ * (DDL): Postgres can pick one as a deadlock victim and roll its statement back, so it is safe to
+ * send again. Without this, one of two instances started together could fail to start.
+ */
+async function retryDeadlocks<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+      await sleep(Math.round(50 + Math.random() * 200 * attempt));
+    }
+  }
+}
+
+/**
  * pg-boss over the app's own pool: one Postgres-backed queue shared by every instance (SKIP
  * LOCKED), identical on the embedded database (whose single connection it shares) and a real
  * server. Statements without parameters go out as simple queries, because pg-boss sends its
@@ -59,8 +76,9 @@ export function createQueue(
   let closing = false;
   const executeSql = (text: string, values: unknown[]) => {
     if (closing) return Promise.reject(new Error('the job queue is stopping'));
-    const query =
+    const send = () =>
       values && values.length > 0 ? database.pool.query(text, values) : database.pool.query(text);
+    const query = retryDeadlocks(send);
     inFlight.add(query);
     return query.finally(() => inFlight.delete(query));
   };
@@ -90,15 +108,29 @@ export function createQueue(
 /** Starts the queue with the app (workers are added by the domains) and stops it gracefully. */
 export const queuePlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    const queue = createQueue(app.database, {
-      expireSeconds: config.sync.expireSeconds,
-      schedule: true,
-    });
     let stopping = false;
-    queue.on('error', (error: unknown) => {
-      if (!stopping) app.log.error({ err: error }, 'job queue error');
-    });
-    await queue.start();
+    const open = async () => {
+      const queue = createQueue(app.database, {
+        expireSeconds: config.sync.expireSeconds,
+        schedule: true,
+      });
+      queue.on('error', (error: unknown) => {
+        if (!stopping) app.log.error({ err: error }, 'job queue error');
+      });
+      await queue.start();
+      return queue;
+    };
+    let queue: Queue;
+    try {
+      queue = await open();
+    } catch (error) {
+      // Instances starting together on a fresh database race to install pg-boss's schema: the
+      // one that loses fails on a duplicate (pg-boss cannot start the same object twice), and a
+      // new queue finds the schema in place.
+      if ((error as { code?: string }).code !== '23505') throw error;
+      app.log.warn({ err: error }, 'job queue schema created by another instance; starting again');
+      queue = await open();
+    }
     app.decorate('queue', queue);
     // Before the database closes: running jobs finish their current page.
     app.addHook('preClose', async () => {

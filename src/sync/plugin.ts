@@ -45,12 +45,19 @@ export const syncPlugin = fp(
       service.start(connectionId, 'full', 'connect').then(() => undefined),
     );
 
-    await app.queue.createQueue(SYNC_QUEUE, {
+    // `stately` makes the job id (the slice's singletonKey) admit one queued and one running
+    // slice at most: a sync requested again while a slice runs must not start a second slice of
+    // the same job beside it (under `standard`, pg-boss ignores singletonKey).
+    const syncQueue = {
       name: SYNC_QUEUE,
+      policy: 'stately' as const,
       retryLimit: 10,
       retryDelay: 5,
       retryBackoff: true,
-    });
+    };
+    await app.queue.createQueue(SYNC_QUEUE, syncQueue);
+    // A queue created by an earlier version keeps its old policy unless updated.
+    await app.queue.updateQueue(SYNC_QUEUE, syncQueue);
     await app.queue.createQueue(RECONCILE_ALL, { name: RECONCILE_ALL });
     await app.queue.schedule(RECONCILE_ALL, config.sync.reconcileCron, {}, { tz: 'UTC' });
 
