@@ -1,61 +1,196 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
+import { startHost as startEventHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
-import { auth, capturingLogger } from '../helper.js';
+import { waitForJobs } from '../fixtures/sync.js';
+import { deliver, eventually, registeredWebhook } from '../fixtures/webhooks.js';
+import { auth, capturingLogger, SECOND_API_KEY, TEST_API_KEY } from '../helper.js';
 
-t.test('no token Patreon issued ever reaches the database, a log line or a response', async (t) => {
-  const capture = capturingLogger('debug');
-  const gateway = await startGateway(t, { logger: capture.logger });
-  const responses: string[] = [];
-  const api = async (method: 'GET' | 'POST' | 'DELETE', url: string) => {
-    const response = await gateway.app.inject({ method, url, headers: auth() });
-    responses.push(response.body, JSON.stringify(response.headers));
-    return response;
-  };
+const CONFIG_ENDPOINT_SECRET = `whsec_${Buffer.alloc(32, 11).toString('base64')}`;
 
-  const creator = await gateway.connectOverHttp({
-    externalUserId: 'leak-1',
-    role: 'creator',
-    userId: '4410001',
-  });
-  const patron = await gateway.connectOverHttp({
-    externalUserId: 'leak-2',
-    role: 'patron',
-    userId: '5000002',
-  });
-  const creatorId = creator.searchParams.get('connection');
-  const patronId = patron.searchParams.get('connection');
-  responses.push(creator.toString(), patron.toString());
-  t.ok(creatorId && patronId);
+/** A response the gateway sent, as the client saw it. */
+type Sent = { url: string; status: number; headers: string; body: string };
 
-  await api('POST', `/v1/connections/${creatorId}/refresh`);
-  await api('POST', `/v1/connections/${patronId}/refresh`);
-  await api('GET', '/v1/connections');
-  await api('GET', `/v1/connections/${creatorId}`);
-  await api('DELETE', `/v1/connections/${patronId}`);
+t.test(
+  'no secret reaches a log line or a response across connect, sync, webhooks and events',
+  async (t) => {
+    const capture = capturingLogger('debug');
+    const sent: Sent[] = [];
+    /** OAuth values seen in the browser's requests: tickets, states, codes. */
+    const oauth = {
+      tickets: new Set<string>(),
+      states: new Set<string>(),
+      codes: new Set<string>(),
+    };
+    const host = await startEventHost(t);
+    const gateway = await startGateway(t, {
+      members: 12,
+      logger: capture.logger,
+      env: {
+        EVENTS_ALLOW_PRIVATE_URLS: 'true',
+        EVENTS_ENDPOINT_URL: host.url,
+        EVENTS_ENDPOINT_SECRET: CONFIG_ENDPOINT_SECRET,
+        EVENTS_RETRY_SCHEDULE: '100ms',
+      },
+      // Observers only: every request's OAuth parameters and every response as sent.
+      extend: (app) => {
+        app.addHook('onRequest', async (request) => {
+          const query = request.query as Record<string, unknown>;
+          for (const [name, set] of [
+            ['ticket', oauth.tickets],
+            ['state', oauth.states],
+            ['code', oauth.codes],
+          ] as const) {
+            if (typeof query[name] === 'string') set.add(query[name]);
+          }
+        });
+        app.addHook('onSend', async (request, reply, payload) => {
+          sent.push({
+            url: request.url,
+            status: reply.statusCode,
+            headers: JSON.stringify(reply.getHeaders()),
+            body: typeof payload === 'string' || Buffer.isBuffer(payload) ? String(payload) : '',
+          });
+          return payload;
+        });
+      },
+    });
+    const api = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+      gateway.app.inject({ method, url, headers: auth(), ...(payload ? { payload } : {}) });
 
-  const issued = (await gateway.sandbox.call('/_control/tokens/issued')).json.tokens as string[];
-  t.ok(issued.length >= 6, `${issued.length} tokens issued during the flow`);
+    // Connect a creator (sync, webhook registration) and a patron through the sandbox OAuth flow.
+    const creator = await gateway.connectOverHttp({
+      externalUserId: 'leak-creator',
+      role: 'creator',
+      userId: '4410001',
+    });
+    const creatorId = creator.searchParams.get('connection') as string;
+    t.ok(creatorId, 'the creator is connected');
+    const webhook = await registeredWebhook(gateway.app);
+    await waitForJobs(gateway.app, creatorId);
 
-  const tables = await gateway.database.db.execute<{ name: string }>(
-    sql`select format('%I.%I', schemaname, tablename) as name from pg_tables where schemaname in ('public', 'drizzle')`,
-  );
-  let dump = '';
-  for (const { name } of tables.rows) {
-    const rows = await gateway.database.db.execute(
-      sql.raw(`select row_to_json(t)::text as row from ${name} t`),
+    // A second endpoint through the API: its secret is answered once, on create and on rotate.
+    const created = await api('POST', '/v1/event-endpoints', { url: host.url });
+    t.equal(created.statusCode, 201);
+    const rotated = await api('POST', `/v1/event-endpoints/${created.json().id}/rotate-secret`);
+    t.equal(rotated.statusCode, 200);
+    const answeredOnce = new Map<string, string>([
+      [created.json().secret, created.body],
+      [rotated.json().secret, rotated.body],
+    ]);
+
+    // Patreon webhooks: a new member, a pledge change; events reach the host.
+    const added = await gateway.sandbox.call('/_control/members', {
+      method: 'POST',
+      body: { fullName: 'Leak Check', tierId: '54321' },
+    });
+    const member = added.json.record as { id: string; userId: string };
+    const patron = await gateway.connectOverHttp({
+      externalUserId: 'leak-patron',
+      role: 'patron',
+      userId: member.userId,
+    });
+    const patronId = patron.searchParams.get('connection') as string;
+    t.ok(patronId, 'the patron is connected');
+    await gateway.sandbox.call(`/_control/members/${member.id}/pledge`, {
+      method: 'POST',
+      body: { tierId: '54322' },
+    });
+    await eventually('entitlement.changed at the host', async () =>
+      host.received.find((delivery) => delivery.body.type === 'entitlement.changed'),
     );
-    dump += rows.rows.map((r) => String(r.row)).join('\n');
-  }
-  t.match(dump, /v1\.test\./, 'the dump does hold sealed tokens');
-  const logs = capture.text();
-  t.ok(logs.length > 1_000, 'the flow was logged');
-  for (const token of issued) {
-    t.notOk(dump.includes(token), 'not in the database');
-    t.notOk(logs.includes(token), 'not in the logs');
-    t.notOk(
-      responses.some((body) => body.includes(token)),
-      'not in a response',
+
+    // Refused on purpose: a forged webhook, a wrong API key.
+    await deliver(gateway.app, webhook.id, { secret: 'forged', body: '{"data":{}}' });
+    await gateway.app.inject({ url: '/v1/connections', headers: auth(`${TEST_API_KEY}x`) });
+
+    // Read and act through the API.
+    await api('POST', `/v1/connections/${creatorId}/refresh`);
+    await api('POST', `/v1/connections/${patronId}/refresh`);
+    for (const url of [
+      '/v1/connections',
+      `/v1/connections/${creatorId}`,
+      `/v1/connections/${patronId}`,
+      '/v1/webhooks',
+      '/v1/webhook-events?limit=200',
+      '/v1/events?limit=200',
+      '/v1/event-endpoints',
+      `/v1/event-endpoints/${created.json().id}`,
+      `/v1/sync-jobs?connectionId=${creatorId}`,
+      `/v1/entitlements?externalUserId=leak-patron&campaignId=1234560&explain=true`,
+      '/v1/campaigns',
+    ]) {
+      t.equal((await api('GET', url)).statusCode, 200, url);
+    }
+    await api('DELETE', `/v1/connections/${patronId}`);
+
+    // Every secret of the run, from where it lives.
+    const tokens = (await gateway.sandbox.call('/_control/tokens/issued')).json.tokens as string[];
+    const webhookSecrets = (
+      (await gateway.sandbox.call('/_control/webhooks')).json as { secret: string }[]
+    ).map((hook) => hook.secret);
+    const secrets: [string, string][] = [
+      ...tokens.map((token) => ['a Patreon token', token] as [string, string]),
+      ...[...oauth.codes].map((code) => ['an OAuth code', code] as [string, string]),
+      ['the client secret', gateway.config.patreon.clientSecret],
+      ...webhookSecrets.map((secret) => ['a Patreon webhook secret', secret] as [string, string]),
+      ['an API key', TEST_API_KEY],
+      ['an API key', SECOND_API_KEY],
+      ...gateway.config.tokenKeys.map(
+        ({ key }) => ['a token key', key.toString('base64')] as [string, string],
+      ),
+      ['the configured endpoint secret', CONFIG_ENDPOINT_SECRET],
+      ...[...answeredOnce.keys()].map(
+        (secret) => ['an endpoint secret', secret] as [string, string],
+      ),
+    ];
+    const browserOnly: [string, string][] = [
+      ...[...oauth.tickets].map((ticket) => ['a ticket', ticket] as [string, string]),
+      ...[...oauth.states].map((state) => ['an OAuth state', state] as [string, string]),
+    ];
+    t.ok(tokens.length >= 6, `${tokens.length} tokens issued`);
+    t.equal(oauth.codes.size, 2, 'two OAuth codes');
+    t.equal(oauth.tickets.size, 2, 'two tickets');
+    t.equal(webhookSecrets.length, 1, 'one Patreon webhook secret');
+    t.ok(host.received.length >= 3, `${host.received.length} events delivered to the host`);
+
+    const logs = capture.text();
+    t.ok(capture.lines.length > 50, `${capture.lines.length} log lines`);
+    t.ok(sent.length > 30, `${sent.length} responses`);
+    const atHost = host.received.map((d) => `${JSON.stringify(d.headers)}${d.raw}`).join('\n');
+    const tables = await gateway.database.db.execute<{ name: string }>(
+      sql`select format('%I.%I', schemaname, tablename) as name from pg_tables where schemaname in ('public', 'drizzle')`,
     );
-  }
-});
+    let dump = '';
+    for (const { name } of tables.rows) {
+      const rows = await gateway.database.db.execute(
+        sql.raw(`select row_to_json(t)::text as row from ${name} t`),
+      );
+      dump += rows.rows.map((r) => String(r.row)).join('\n');
+    }
+    t.match(dump, /v1\.test\./, 'the dump does hold sealed values');
+
+    for (const [what, secret] of [...secrets, ...browserOnly]) {
+      const forms = [secret, encodeURIComponent(secret)];
+      t.notOk(
+        forms.some((form) => logs.includes(form)),
+        `${what} is not in the logs`,
+      );
+    }
+    for (const [what, secret] of secrets) {
+      const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+      const leaks = sent.filter(
+        (response) =>
+          response.body !== answeredOnce.get(secret) &&
+          forms.some((form) => response.body.includes(form) || response.headers.includes(form)),
+      );
+      t.same(
+        leaks.map((response) => `${response.status} ${response.url}`),
+        [],
+        `${what} is in no response${answeredOnce.has(secret) ? ' but the one that created it' : ''}`,
+      );
+      t.notOk(atHost.includes(secret), `${what} is not sent to the host`);
+      t.notOk(dump.includes(secret), `${what} is not stored in clear`);
+    }
+  },
+);
