@@ -238,6 +238,17 @@ function invalidBodies(required: boolean, schema: Schema): fc.Arbitrary<Mutation
     );
   }
   const props = Object.entries(schema.properties ?? {}).filter(([, s]) => canReject(s));
+  const [first] = props;
+  if (first) {
+    // Deep nesting is valid JSON but no field takes it: walkers of the body must not recurse.
+    out.push(
+      mutation(fc.integer({ min: 1_000, max: 50_000 }), (draft, depth) => {
+        draft.body = { raw: `{"${first[0]}":${'['.repeat(depth)}${']'.repeat(depth)}}` };
+        draft.contentType = 'application/json';
+        return `body.${first[0]} nested ${depth} deep`;
+      }),
+    );
+  }
   if (props.length > 0) {
     const bad = fc.oneof(...props.map(([name, s]) => fc.tuple(fc.constant(name), invalidJson(s))));
     out.push(
