@@ -7,8 +7,10 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 
 export type Queue = PgBoss & {
-  /** Stops pg-boss, then waits for the queries its workers still had in flight. */
-  close(timeoutMs: number): Promise<void>;
+  /** Stops the workers (running jobs finish); sending still works, for requests in flight. */
+  stopWorkers(timeoutMs: number): Promise<void>;
+  /** Refuses further statements and waits for those in flight, so the database can close. */
+  close(): Promise<void>;
 };
 
 declare module 'fastify' {
@@ -97,8 +99,10 @@ export function createQueue(
     deleteAfterDays: 7,
   });
   return Object.assign(boss, {
-    async close(timeoutMs: number) {
+    async stopWorkers(timeoutMs: number) {
       await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+    },
+    async close() {
       closing = true;
       await Promise.allSettled([...inFlight]);
     },
@@ -135,8 +139,12 @@ export const queuePlugin = fp(
     // Before the database closes: running jobs finish their current page.
     app.addHook('preClose', async () => {
       stopping = true;
-      await queue.close(config.server.shutdownTimeoutMs);
+      await queue.stopWorkers(config.server.shutdownTimeoutMs);
     });
+    // Requests still in flight while the server drains may queue work (a sync asked for just
+    // before SIGTERM): the queue refuses statements only once they are done, before the
+    // database closes (its onClose runs after this one).
+    app.addHook('onClose', () => queue.close());
   },
   { name: 'queue', dependencies: ['database'] },
 );
