@@ -1,6 +1,13 @@
 import t from 'tap';
 import { deliver, insertWebhook } from '../fixtures/webhooks.js';
-import { auth, build, capturingLogger, SECOND_API_KEY, TEST_API_KEY } from '../helper.js';
+import {
+  auth,
+  build,
+  capturingLogger,
+  SECOND_API_KEY,
+  TEST_API_KEY,
+  testConfig,
+} from '../helper.js';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 
@@ -154,4 +161,28 @@ t.test('X-Forwarded-For counts only from proxies TRUST_PROXY names', async (t) =
     );
     t.equal((await forwarded(app, '10.0.0.7', '2.2.2.2, 198.51.100.1')).statusCode, 429);
   });
+});
+
+t.test('TRUST_PROXY and the limits are checked at start', async (t) => {
+  for (const [value, expected] of [
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    [
+      '10.0.0.0/8, 192.168.1.1, ::1, fd00::/8, loopback',
+      ['10.0.0.0/8', '192.168.1.1', '::1', 'fd00::/8', 'loopback'],
+    ],
+  ] as const) {
+    t.same(testConfig({ TRUST_PROXY: value }).server.trustProxy, expected, value);
+  }
+  t.equal(testConfig().server.trustProxy, false, 'off by default');
+  for (const env of <Record<string, string>[]>[
+    { TRUST_PROXY: '10.0.0.0/33' },
+    { TRUST_PROXY: 'proxy.internal' },
+    { TRUST_PROXY: '10.0.0.1/8/8' },
+    { API_RATE_LIMIT: '-1' },
+    { OAUTH_RATE_LIMIT: 'lots' },
+  ]) {
+    t.throws(() => testConfig(env), { code: 'CONFIG_INVALID' }, JSON.stringify(env));
+  }
 });
