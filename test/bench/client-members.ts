@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { API_PREFIX, queries, queryString } from '../../src/patreon/endpoints.js';
+import { report } from './results.js';
 
 const MEMBERS = Number(process.argv[2] ?? 100_000);
 const PORT = 4100 + Math.floor(Math.random() * 800);
@@ -112,6 +113,12 @@ for (const pledgeHistory of [false, true]) {
       ` (${typed.members} members${pledgeHistory ? `, ${typed.events} pledge events` : ''})` +
       `, baseline fetch+JSON.parse ${Math.round(rawRate)} members/s, ratio ${(typedRate / rawRate).toFixed(2)}`,
   );
+  report({
+    bench: 'client',
+    case: `${MEMBERS} members, ${pledgeHistory ? 'with' : 'without'} pledge history`,
+    figure: { value: typedRate, unit: 'members/s' },
+    baseline: { name: 'fetch + JSON.parse', value: rawRate, unit: 'members/s' },
+  });
 }
 clearInterval(sampler);
 console.log(

@@ -29,7 +29,7 @@
  * measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service (one per service run).
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -42,6 +42,7 @@ import { runMigrations } from '../../src/db/migrations.js';
 import {
   benchPort,
   CONNECTIONS,
+  commit,
   cpuText,
   type Load,
   measure,
@@ -54,6 +55,7 @@ import {
   type Usage,
   waitFor,
 } from './load.js';
+import { report } from './results.js';
 
 const PORT = benchPort(5140);
 const USERS = 10_000;
@@ -611,17 +613,6 @@ async function bareRoute() {
   await app.listen({ host: '127.0.0.1', port: PORT });
 }
 
-/** The commit measured, and whether src/ differs from it (the service runs the working tree). */
-function commit() {
-  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
-  try {
-    const dirty = git('status', '--porcelain', '--', 'src', 'migrations') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/ or migrations/' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const [mode] = process.argv.slice(2);
 if (mode === '--bare') {
   await bareRoute();
@@ -671,6 +662,34 @@ if (mode === '--bare') {
     console.log(
       `goals, ${name}: ${checks.map(([text, met]) => `${text} ${met ? 'met' : 'MISSED'}`).join('; ')}${ratio}`,
     );
+    const against = (figure: (baseline: Measured) => number, unit: string) =>
+      bare ? { baseline: { name: 'bare Fastify route', value: figure(bare), unit } } : {};
+    report({
+      bench: 'entitlements',
+      case: name,
+      figure: { value: m.rate, unit: 'req/s' },
+      ...against((b) => b.rate, 'req/s'),
+      goal: '≥ 10,000 req/s',
+      met: m.rate >= 10_000,
+    });
+    report({
+      bench: 'entitlements',
+      case: name,
+      figure: { value: m.p99, unit: 'ms p99' },
+      ...against((b) => b.p99, 'ms p99'),
+      goal: '≤ 10 ms',
+      met: m.p99 <= 10,
+    });
+    report({
+      bench: 'entitlements',
+      case: name,
+      figure: {
+        value: m.non2xx + m.errors + m.sampleWrong.length,
+        unit: 'non-2xx or wrong answers',
+      },
+      goal: `0 (sample of ${SAMPLE} checked)`,
+      met: m.non2xx + m.errors + m.sampleWrong.length === 0,
+    });
   }
   process.exit(0);
 }

@@ -34,6 +34,7 @@ import {
   spawnService,
   stopService,
 } from './load.js';
+import { report } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const MEMBERS = 1000;
@@ -216,6 +217,21 @@ async function run(kind: 'postgres' | 'embedded') {
       `  CPU seconds: service ${serviceCpu.toFixed(1)}, receiver ${receiverSeconds.toFixed(1)}, PostgreSQL and the rest ${Math.max(0, machine - serviceCpu - receiverSeconds).toFixed(1)} (machine ${machine.toFixed(1)}, ${(machine / ((stats.last - spawnedAt) / 1000)).toFixed(2)} cores busy)`,
     ].join('\n'),
   );
+  const name = `${kind}, ${EVENTS} events`;
+  report({
+    bench: 'events',
+    case: name,
+    figure: { value: EVENTS / drainS, unit: 'deliveries/s' },
+  });
+  report({ bench: 'events', case: name, figure: { value: drainS, unit: 's to drain' } });
+  const faults = stats.requests - receiver.ids.size + stats.outOfOrder + stats.badSignatures;
+  report({
+    bench: 'events',
+    case: name,
+    figure: { value: faults, unit: 'duplicate, out-of-order or badly signed' },
+    goal: '0',
+    met: faults === 0,
+  });
 }
 
 console.log(`bench:events on ${os.cpus().length} cores, PostgreSQL ${await serverVersion()}`);

@@ -5,7 +5,7 @@
  * the measured run, and the CPU each process used while it ran (load generator, database and
  * receiver share the machine's cores).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -51,6 +51,17 @@ export async function serverVersion() {
       .rows[0]?.v;
   } finally {
     await client.end();
+  }
+}
+
+/** The commit measured, and whether src/ differs from it (the service runs the working tree). */
+export function commit() {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'src', 'migrations') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/ or migrations/' : ''}`;
+  } catch {
+    return 'unknown';
   }
 }
 

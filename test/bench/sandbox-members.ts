@@ -7,9 +7,11 @@
 import Fastify from 'fastify';
 import { request } from 'undici';
 import { createSandboxState, sandboxPlugin } from '../../src/sandbox/plugin.js';
+import { report } from './results.js';
 
 const MEMBERS = Number(process.argv[2] ?? 100_000);
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const megabytes = (bytes: number) => bytes / 1024 / 1024;
+const mb = (bytes: number) => `${megabytes(bytes).toFixed(1)} MB`;
 
 const state = createSandboxState({ members: MEMBERS, limits: { enabled: false } });
 const app = Fastify();
@@ -65,6 +67,17 @@ console.log(`RSS baseline:   ${mb(baseline)}`);
 console.log(`RSS peak:       ${mb(peak)} (+${mb(peak - baseline)})`);
 console.log(`RSS @10 pages:  ${mb(afterTenPages)}, at end: ${mb(end)}`);
 if (global.gc) console.log(`heap after GC:  ${mb(heapBefore)} before, ${mb(heapAfter)} after`);
+report({
+  bench: 'sandbox',
+  case: `${MEMBERS} members, 1000 per page`,
+  figure: { value: pages / seconds, unit: 'pages/s' },
+});
+report({
+  bench: 'sandbox',
+  case: `${MEMBERS} members: peak RSS`,
+  figure: { value: megabytes(peak), unit: 'MB' },
+  baseline: { name: 'after startup', value: megabytes(baseline), unit: 'MB' },
+});
 
 await app.close();
 await state.close();

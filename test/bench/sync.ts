@@ -31,6 +31,7 @@ import { runMigrations } from '../../src/db/migrations.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
+import { report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
 type Token = { access_token: string; refresh_token: string };
@@ -337,6 +338,44 @@ async function naiveInOwnProcess(kind: Kind, size: number, token: Token) {
   };
 }
 
+/** Issue 7's goals hold on real Postgres: 100k members in ≤ 30 s, ≥ 5× naive, peak ≤ 250 MiB. */
+function reportSync(
+  kind: Kind,
+  size: number,
+  service: Awaited<ReturnType<typeof serviceSync>>,
+  naive?: { seconds: number; members: number },
+) {
+  const goals = kind === 'postgres';
+  const name = `${kind}, ${size} members${service.verified ? '' : ' (data DIFFERS from Patreon)'}`;
+  const rate = service.members / service.seconds;
+  const naiveRate = naive ? naive.members / naive.seconds : undefined;
+  report({
+    bench: 'sync',
+    case: name,
+    figure: { value: service.seconds, unit: 's' },
+    ...(naive
+      ? { baseline: { name: 'naive one-row-per-query', value: naive.seconds, unit: 's' } }
+      : {}),
+    ...(goals && size === 100_000 ? { goal: '≤ 30 s', met: service.seconds <= 30 } : {}),
+  });
+  report({
+    bench: 'sync',
+    case: name,
+    figure: { value: rate, unit: 'members/s' },
+    ...(naiveRate
+      ? { baseline: { name: 'naive one-row-per-query', value: naiveRate, unit: 'members/s' } }
+      : {}),
+    ...(goals && naiveRate ? { goal: '≥ 5× naive', met: rate >= 5 * naiveRate } : {}),
+  });
+  report({
+    bench: 'sync',
+    case: `${name}: peak RSS`,
+    figure: { value: service.peak, unit: 'MiB' },
+    baseline: { name: 'at start', value: service.startRss, unit: 'MiB' },
+    ...(goals ? { goal: '≤ 250 MiB', met: service.peak <= 250 } : {}),
+  });
+}
+
 const sizes = (mode ?? '10000,100000').split(',').map(Number);
 // The service is measured from its compiled form: build the current source first.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
@@ -357,6 +396,7 @@ for (const size of sizes) {
       line += ` | naive one-row-per-query: ${naive.seconds.toFixed(1)} s, ${Math.round(naiveRate)} members/s → ${(rate / naiveRate).toFixed(1)}× faster`;
     }
     console.log(line);
+    reportSync(kind, size, service, naive);
   }
   child.kill('SIGTERM');
   await stopped(child);

@@ -59,6 +59,7 @@ import {
   type Usage,
   waitFor,
 } from './load.js';
+import { report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
 
@@ -392,6 +393,33 @@ if (mode === '--naive') {
       `goals, ${name}: ${checks.map(([text, met]) => `${text} ${met ? 'met' : 'MISSED'}`).join('; ')}`,
     );
   };
+  /** The summary rows of a service run; issue 8's goals hold on real Postgres. */
+  const reportRun = (name: string, m: Measured, naive?: Measured) => {
+    const goals = name.startsWith('service postgres');
+    const against = (figure: (baseline: Measured) => number, unit: string) =>
+      naive ? { baseline: { name: 'naive receiver', value: figure(naive), unit } } : {};
+    report({
+      bench: 'webhooks',
+      case: name,
+      figure: { value: m.rate, unit: 'req/s' },
+      ...against((b) => b.rate, 'req/s'),
+      ...(goals && naive ? { goal: '≥ 2× naive', met: m.rate >= 2 * naive.rate } : {}),
+    });
+    report({
+      bench: 'webhooks',
+      case: name,
+      figure: { value: m.p99, unit: 'ms p99' },
+      ...against((b) => b.p99, 'ms p99'),
+      ...(goals ? { goal: '≤ 25 ms', met: m.p99 <= 25 } : {}),
+    });
+    report({
+      bench: 'webhooks',
+      case: name,
+      figure: { value: m.non2xx + m.errors + m.lost, unit: 'non-2xx or lost' },
+      goal: '0, rows stored == 2xx',
+      met: m.non2xx + m.errors + m.lost === 0 && m.rows === m.totalOk,
+    });
+  };
   // `npm run bench:webhooks -- service,naive`: a subset, e.g. while debugging.
   const runs = new Set((mode ?? 'service,warn,naive,embedded').split(','));
   const measured: [string, Measured][] = [];
@@ -410,6 +438,9 @@ if (mode === '--naive') {
     for (const [name, result] of measured) {
       if (name.startsWith('service postgres')) goals(name, result, naive);
     }
+  }
+  for (const [name, result] of measured) {
+    if (result !== naive) reportRun(name, result, naive);
   }
   process.exit(0);
 }
