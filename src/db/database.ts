@@ -44,12 +44,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pglite = await PGlite.create();
   }
   // PGlite runs one query at a time and the socket server interleaves protocol messages of
-  // concurrent connections, so exactly one connection is safe. Queries queue in the pool instead.
+  // concurrent connections, so the pool keeps exactly one connection; queries queue in the pool.
+  // The server still accepts a second one: the pool replaces a connection it discards (after any
+  // failed query) before the server has seen the old socket close, and with a limit of one the
+  // replacement was refused, failing the next, unrelated query.
   const server = new PGLiteSocketServer({
     db: pglite,
     host: '127.0.0.1',
     port: 0,
-    maxConnections: 1,
+    maxConnections: 2,
   });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
