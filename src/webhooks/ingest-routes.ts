@@ -59,6 +59,8 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'receivePatreonWebhook',
         tags: ['webhooks'],
+        // Not the API key: the signature of the body with the webhook's secret authenticates.
+        security: [],
         summary: 'Receive a delivery from Patreon (called by Patreon, not by the host)',
         description: `The URI we register at Patreon for one campaign; \`webhookId\` is our own unguessable id. The raw body must carry \`X-Patreon-Signature\` (hex HMAC-MD5 of the exact bytes with that webhook's secret) and a known \`X-Patreon-Event\` (${TRIGGERS.map((t) => `\`${t}\``).join(', ')}). The event is stored before the 200; a redelivery of the same bytes is acknowledged and stored once. 503 with \`Retry-After\` when it cannot be stored, so Patreon retries.`,
         params: z.object({ webhookId: z.string().max(64) }),
@@ -67,7 +69,11 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
             id: z.string().describe('Our id of the stored event.'),
             duplicate: z.boolean().describe('True when these exact bytes were stored before.'),
           }),
-          ...problemResponses(400, 401, 404, 413, 503),
+          ...problemResponses(400, 404, 413, 503),
+          401: {
+            ...problemResponses(401)[401],
+            description: 'Missing or wrong `X-Patreon-Signature`: nothing is stored.',
+          },
         },
       },
     },

@@ -62,6 +62,10 @@ const serviceEnv = (dataDir: string, databaseUrl?: string): Record<string, strin
   PATREON_TOKEN_RATE: '100000',
   PATREON_CLIENT_RATE: '10000',
   SYNC_SLICE_SECONDS: '600',
+  // To try V8 flags on the service: BENCH_SERVICE_NODE_OPTIONS='--max-semi-space-size=8'.
+  ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+    ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+    : {}),
 });
 
 const waitFor = async (check: () => Promise<boolean>, what: string, tries = 300) => {
@@ -377,6 +381,8 @@ function reportSync(
 }
 
 const sizes = (mode ?? '10000,100000').split(',').map(Number);
+// BENCH_SYNC_KINDS=postgres measures one database only.
+const kinds = (process.env.BENCH_SYNC_KINDS ?? 'postgres,embedded').split(',') as Kind[];
 // The service is measured from its compiled form: build the current source first.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
   stdio: 'inherit',
@@ -386,7 +392,7 @@ console.log(
 );
 for (const size of sizes) {
   const { child, token } = await startSandbox(size);
-  for (const kind of ['postgres', 'embedded'] as const) {
+  for (const kind of kinds) {
     const service = await serviceSync(kind, token);
     const naive = size <= NAIVE_LIMIT ? await naiveInOwnProcess(kind, size, token) : undefined;
     const rate = service.members / service.seconds;
