@@ -11,6 +11,10 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts
 # Run: production dependencies, compiled JavaScript and migrations (applied at start), as non-root.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
+# Without a cap V8 sizes its heap for the whole machine and lets a big sync's garbage pile up
+# (peak RSS ~300 MiB for 100k members); capped, it collects sooner (~180 MiB, and no slower).
+# The live heap stays near 50 MiB, so 512 leaves ample room. Override by setting NODE_OPTIONS.
+ENV NODE_OPTIONS=--max-old-space-size=512
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { PatreonError } from './errors.js';
-import { attributeShapes, camelCase, type ResourceOf, type ResourceType } from './resources.js';
+import {
+  attributeShapes,
+  camelCase,
+  fastChecks,
+  INVALID,
+  type ResourceOf,
+  type ResourceType,
+} from './resources.js';
 
 /**
  * Decodes Patreon's JSON:API documents into plain, typed, camelCased objects with their
@@ -23,7 +30,7 @@ const rawResource = z.object({
 });
 type RawResource = z.infer<typeof rawResource>;
 
-const rawDocument = z.object({
+export const rawDocument = z.object({
   data: z.union([rawResource, z.array(rawResource), z.null()]),
   included: z.array(rawResource).nullish(),
   meta: z
@@ -46,10 +53,18 @@ const attributeSchemas = Object.fromEntries(
     type,
     {
       schema: z.object(shape as z.ZodRawShape) as z.ZodType,
-      keys: Object.keys(shape).map((key) => [key, camelCase(key)] as const),
+      keys: Object.entries(shape as z.ZodRawShape).map(
+        ([key, schema]) => [key, camelCase(key), fastChecks.get(schema as z.ZodType)] as const,
+      ),
     },
   ]),
-) as Record<ResourceType, { schema: z.ZodType; keys: (readonly [string, string])[] }>;
+) as Record<
+  ResourceType,
+  {
+    schema: z.ZodType;
+    keys: (readonly [string, string, ((value: unknown) => unknown) | undefined])[];
+  }
+>;
 
 const isKnownType = (type: string): type is ResourceType => type in attributeSchemas;
 
@@ -64,7 +79,59 @@ function issuePath(prefix: string, issue: z.core.$ZodIssue): string {
   return [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isAbsent = (value: unknown) => value === undefined || value === null;
+const isRef = (value: unknown) =>
+  isObject(value) && typeof value.type === 'string' && typeof value.id === 'string';
+
+function isPlainResource(value: unknown): boolean {
+  if (!isRef(value)) return false;
+  const { attributes, relationships } = value as Record<string, unknown>;
+  if (!isAbsent(attributes) && !isObject(attributes)) return false;
+  if (isAbsent(relationships)) return true;
+  if (!isObject(relationships)) return false;
+  for (const name in relationships) {
+    const relationship = relationships[name];
+    if (isAbsent(relationship)) continue;
+    if (!isObject(relationship)) return false;
+    const { data } = relationship;
+    if (isAbsent(data) || isRef(data)) continue;
+    if (!Array.isArray(data) || !data.every(isRef)) return false;
+  }
+  return true;
+}
+
+/**
+ * What `rawDocument` accepts without changing anything (string ids, nothing to strip that we
+ * read), checked in place: zod would build every object of the page again. Anything else goes
+ * through zod, which converts it or says what is wrong.
+ */
+export function isPlainDocument(body: unknown): body is z.infer<typeof rawDocument> {
+  if (!isObject(body)) return false;
+  const { data, included, meta, links } = body;
+  if (data === null) {
+    // a single resource that does not exist
+  } else if (Array.isArray(data)) {
+    if (!data.every(isPlainResource)) return false;
+  } else if (!isPlainResource(data)) return false;
+  if (!isAbsent(included) && !(Array.isArray(included) && included.every(isPlainResource))) {
+    return false;
+  }
+  if (!isAbsent(links) && !(isObject(links) && isOptionalString(links.next))) return false;
+  if (isAbsent(meta)) return true;
+  if (!isObject(meta)) return false;
+  const { pagination } = meta;
+  if (isAbsent(pagination)) return true;
+  if (!isObject(pagination)) return false;
+  const { total, cursors } = pagination;
+  if (!isAbsent(total) && typeof total !== 'number') return false;
+  return isAbsent(cursors) || (isObject(cursors) && isOptionalString(cursors.next));
+}
+const isOptionalString = (value: unknown) => isAbsent(value) || typeof value === 'string';
+
 function parseDocument(body: unknown, endpoint: string) {
+  if (isPlainDocument(body)) return body;
   const parsed = rawDocument.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
@@ -82,14 +149,27 @@ function decodeAll(document: z.infer<typeof rawDocument>, endpoint: string) {
     const decoded: Decoded = { id: resource.id };
     if (isKnownType(resource.type)) {
       const { schema, keys } = attributeSchemas[resource.type];
-      const parsed = schema.safeParse(resource.attributes ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-        throw badResponse(endpoint, issuePath(`${path}.attributes`, issue), issue.message);
+      const raw = resource.attributes ?? {};
+      let fast = true;
+      for (const [snake, camel, check] of keys) {
+        const value = check ? check(raw[snake]) : INVALID;
+        if (value === INVALID) {
+          fast = false;
+          break;
+        }
+        if (value !== undefined) decoded[camel] = value;
       }
-      const attributes = parsed.data as Record<string, unknown>;
-      for (const [snake, camel] of keys) {
-        if (attributes[snake] !== undefined) decoded[camel] = attributes[snake];
+      if (!fast) {
+        // zod decides (and names the problem) whatever the hand checks did not accept.
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+          throw badResponse(endpoint, issuePath(`${path}.attributes`, issue), issue.message);
+        }
+        const attributes = parsed.data as Record<string, unknown>;
+        for (const [snake, camel] of keys) {
+          if (attributes[snake] !== undefined) decoded[camel] = attributes[snake];
+        }
       }
     }
     byKey.set(`${resource.type}:${resource.id}`, decoded);

@@ -229,7 +229,7 @@ export async function tombstoneUnseen(
       eq(table.campaignId, campaignId),
       isNull(table.deletedAt),
       // A hashed anti-join: one pass over what this job saw, not a lookup per row.
-      sql`${table.id} not in (select ${syncSeen.resourceId} from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
+      sql`${table.id} not in (select unnest(${syncSeen.resourceIds}) from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
     );
   const gone = await tx
     .update(members)
@@ -284,13 +284,10 @@ async function tombstoneMissing(
     );
 }
 
-/** Remembers what this pass saw; ids travel as one array parameter. */
+/** Remembers what this pass saw: one row per page, its ids as one array. */
 async function markSeen(tx: DbOrTx, jobId: string, kind: 'member' | 'post', ids: string[]) {
   if (ids.length === 0) return;
-  await tx.execute(
-    sql`insert into ${syncSeen} (job_id, kind, resource_id)
-        select ${jobId}::uuid, ${kind}, unnest(${sql.param(ids)}::text[]) on conflict do nothing`,
-  );
+  await tx.insert(syncSeen).values({ jobId, kind, resourceIds: ids });
 }
 
 /**

@@ -566,7 +566,7 @@ type Measured = Load &
 async function serviceRun(logLevel: string): Promise<Measured> {
   const prepared = await prepareDatabase(Date.now());
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pgw-bench-entitlements-'));
-  const service = spawnService(serviceEnv(dataDir, prepared.url, logLevel));
+  const service = await spawnService(serviceEnv(dataDir, prepared.url, logLevel));
   try {
     await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the service', service);
     const sample = await checkSample(prepared.patrons);

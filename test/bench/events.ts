@@ -180,7 +180,9 @@ async function run(kind: 'postgres' | 'embedded') {
   const spawnedAt = performance.now();
   const machineBefore = await machineBusySeconds();
   const receiverBefore = process.cpuUsage();
-  const service = spawnService(serviceEnv(prepared.dataDir, receiver.url(), prepared.scratch?.url));
+  const service = await spawnService(
+    serviceEnv(prepared.dataDir, receiver.url(), prepared.scratch?.url),
+  );
   let serviceCpu = 0;
   const sampler = setInterval(() => {
     if (service.pid)

@@ -89,16 +89,25 @@ export async function waitFor(url: string, what: string, child: ChildProcess) {
 }
 
 /**
+ * The V8 options the Docker image runs the service with (its `ENV NODE_OPTIONS`: the heap cap),
+ * so the benchmarks measure the service as deployed.
+ */
+export async function imageNodeOptions(): Promise<string> {
+  const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  return /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]?.trim() ?? '';
+}
+
+/**
  * The service from source (`node --import tsx src/main.ts`: the loader only transpiles at import,
- * so the steady state runs the same code as `dist/`) with exactly `env`; its stdout (the JSON log)
+ * so the steady state runs the same code as `dist/`) with `env` and the image's V8 options; its stdout (the JSON log)
  * is discarded. `BENCH_PROFILE=<dir>` writes a CPU profile there when it exits.
  */
-export function spawnService(env: Record<string, string>) {
+export async function spawnService(env: Record<string, string>) {
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
   return spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    env,
+    env: { NODE_OPTIONS: await imageNodeOptions(), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -3,7 +3,7 @@
  * and into the embedded database, against a naive baseline measured in the same run.
  *
  * The service is measured as it runs in production: the compiled `dist/main.js` (built first, so
- * it is the current source) in a process of its own, pointed at the sandbox as its Patreon,
+ * it is the current source) with the Docker image's V8 options (its heap cap) in a process of its own, pointed at the sandbox as its Patreon,
  * driven over HTTP (`POST /v1/connections/{id}/sync`, then `GET /v1/sync-jobs/{id}` until it
  * succeeds). Time runs from that request to the job's success; peak RSS is the kernel's high-water
  * mark of that process (`VmHWM` in /proc/<pid>/status), its start RSS the `VmRSS` just before the
@@ -12,7 +12,7 @@
  * The naive baseline writes the same pages one statement per member (and per tier link and pledge
  * event) in transactions of 50 members, as such integrations are commonly written. It also runs in
  * a fresh process of its own, so neither side is warmed up by the other: both start cold, as a
- * deployment does. The sandbox runs in its own process; it, Postgres and the measured process
+ * deployment does. The sandbox runs compiled in its own process; it, Postgres and the measured process
  * share the machine's cores (2 here), so the figures are lower bounds. Patreon's rate limit is
  * lifted on both sides: this measures our side. After each service run, what was stored is
  * compared with what Patreon serves (a digest of members, entitled tiers and pledge events).
@@ -31,6 +31,7 @@ import { runMigrations } from '../../src/db/migrations.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
+import { imageNodeOptions } from './load.js';
 import { report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
@@ -44,6 +45,7 @@ const base = `http://127.0.0.1:${PORT}`;
 const TOKEN_KEY = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
 const API_KEY = 'b'.repeat(32);
 const CAMPAIGN = '1234560';
+const IMAGE_NODE_OPTIONS = await imageNodeOptions();
 
 /** The service's environment: live mode against the sandbox, rate limits lifted. */
 const serviceEnv = (dataDir: string, databaseUrl?: string): Record<string, string> => ({
@@ -62,10 +64,8 @@ const serviceEnv = (dataDir: string, databaseUrl?: string): Record<string, strin
   PATREON_TOKEN_RATE: '100000',
   PATREON_CLIENT_RATE: '10000',
   SYNC_SLICE_SECONDS: '600',
-  // To try V8 flags on the service: BENCH_SERVICE_NODE_OPTIONS='--max-semi-space-size=8'.
-  ...(process.env.BENCH_SERVICE_NODE_OPTIONS
-    ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
-    : {}),
+  // The image's V8 options (its heap cap); to try more: BENCH_SERVICE_NODE_OPTIONS='--…'.
+  NODE_OPTIONS: [IMAGE_NODE_OPTIONS, process.env.BENCH_SERVICE_NODE_OPTIONS ?? ''].join(' ').trim(),
 });
 
 const waitFor = async (check: () => Promise<boolean>, what: string, tries = 300) => {
@@ -80,9 +80,7 @@ async function startSandbox(members: number) {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/sandbox/server.ts',
+      'dist/sandbox/server.js',
       '--port',
       String(PORT),
       '--members',

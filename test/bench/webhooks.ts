@@ -292,7 +292,7 @@ const postgresPool = (url: string) => async () => {
 /** The service in its own process, on a fresh database of the kind. */
 async function serviceRun(kind: Kind, { logLevel = 'info' } = {}): Promise<Measured> {
   const prepared = await prepareDatabase(kind);
-  const service = spawnService(serviceEnv(prepared.dataDir, prepared.url, logLevel));
+  const service = await spawnService(serviceEnv(prepared.dataDir, prepared.url, logLevel));
   try {
     await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the service', service);
     return await measureDeliveries(

@@ -74,9 +74,6 @@ export const members = pgTable(
     index('members_campaign_id_idx').on(t.campaignId, t.id),
     index('members_campaign_id_patron_status_idx').on(t.campaignId, t.patronStatus),
     index('members_user_id_campaign_id_idx').on(t.userId, t.campaignId),
-    index('members_campaign_id_email_idx')
-      .on(t.campaignId, t.email)
-      .where(sql`${t.email} is not null`),
     // Read API: its sorts (keyset on the column, then id) and its filters.
     index('members_campaign_id_updated_at_idx').on(t.campaignId, t.updatedAt, t.id),
     index('members_campaign_id_pledge_relationship_start_idx').on(

@@ -1,13 +1,4 @@
-import {
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { campaigns } from './campaigns.js';
 import { primaryUuid, rowTimes, timestamptz } from './columns.js';
 import { connections } from './connections.js';
@@ -87,20 +78,22 @@ export const syncJobs = pgTable(
 );
 
 /**
- * Ids a sync pass has seen, page by page, committed with each page. After a complete pass, rows
- * of the campaign not in here are tombstoned; kept in a table (not in memory) so a resumed job
- * still knows what its earlier pages saw. Deleted when the job finishes.
+ * Ids a sync pass has seen, one row per page written, committed with that page. After a complete
+ * pass, rows of the campaign not in here are tombstoned; kept in a table (not in memory) so a
+ * resumed job still knows what its earlier pages saw. A page read again after a crash adds its ids
+ * again, which changes nothing. Deleted when the job finishes.
  */
 export const syncSeen = pgTable(
   'sync_seen',
   {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
     jobId: uuid('job_id')
       .notNull()
       .references(() => syncJobs.id, { onDelete: 'cascade' }),
     kind: text('kind').$type<'member' | 'post'>().notNull(),
-    resourceId: text('resource_id').notNull(),
+    resourceIds: text('resource_ids').array().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.kind, t.resourceId] })],
+  (t) => [index('sync_seen_job_id_kind_idx').on(t.jobId, t.kind)],
 );
 
 /**
