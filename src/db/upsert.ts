@@ -1,4 +1,4 @@
-import { getTableColumns, getTableName, sql } from 'drizzle-orm';
+import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './database.js';
 
@@ -27,12 +27,27 @@ export type UpsertOptions = { target: PgColumn[]; keep?: string[] };
  * no `xmax`, an updated one carries the updating transaction's (the ON CONFLICT row lock). One
  * aggregate row comes back, not a row per member.
  */
-export async function upsertRowsCounted<T extends PgTable>(
+export function upsertRowsCounted<T extends PgTable>(
   db: DbOrTx,
   table: T,
   rows: T['$inferInsert'][],
   options: UpsertOptions,
 ): Promise<{ written: number; inserted: number }> {
+  return runUpsert(db, prepareUpsert(table, rows, options));
+}
+
+/** The statements of an upsert, built ahead of the transaction that runs them. */
+export type PreparedUpsert = SQL[];
+
+/**
+ * Builds the statements of `upsertRowsCounted` without running them: the rows' JSON is ready
+ * before the transaction starts, so a sync can build one page while the database writes another.
+ */
+export function prepareUpsert<T extends PgTable>(
+  table: T,
+  rows: T['$inferInsert'][],
+  options: UpsertOptions,
+): PreparedUpsert {
   // Rows that carry different columns go in separate statements: a column missing from one row
   // would otherwise be written as its default for that row.
   const groups = new Map<string, T['$inferInsert'][]>();
@@ -45,25 +60,32 @@ export async function upsertRowsCounted<T extends PgTable>(
     if (group) group.push(row);
     else groups.set(signature, [row]);
   }
+  return [...groups.values()].map((group) => groupStatement(table, group, options));
+}
+
+/** Runs prepared upsert statements in order; how many rows they wrote, and inserted. */
+export async function runUpsert(
+  db: DbOrTx,
+  statements: PreparedUpsert,
+): Promise<{ written: number; inserted: number }> {
   const total = { written: 0, inserted: 0 };
-  for (const group of groups.values()) {
-    const counted = await upsertGroup(db, table, group, options);
-    total.written += counted.written;
-    total.inserted += counted.inserted;
+  for (const statement of statements) {
+    const result = await db.execute<{ written: number; inserted: number }>(statement);
+    const [counted] = result.rows;
+    total.written += counted?.written ?? 0;
+    total.inserted += counted?.inserted ?? 0;
   }
   return total;
 }
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-async function upsertGroup<T extends PgTable>(
-  db: DbOrTx,
+function groupStatement<T extends PgTable>(
   table: T,
   rows: T['$inferInsert'][],
   options: UpsertOptions,
-): Promise<{ written: number; inserted: number }> {
-  const [first] = rows;
-  if (!first) return { written: 0, inserted: 0 };
+): SQL {
+  const first = rows[0] as T['$inferInsert'];
   const columns = getTableColumns(table) as Record<string, PgColumn>;
   const keys = Object.keys(first).filter(
     (key) => (first as Record<string, unknown>)[key] !== undefined && columns[key],
@@ -94,9 +116,5 @@ async function upsertGroup<T extends PgTable>(
     const incoming = updated.map((column) => `excluded.${quote(column)}`).join(', ');
     conflict = `on conflict (${target}) do update set ${set.join(', ')} where (${current}) is distinct from (${incoming})`;
   }
-  const result = await db.execute<{ written: number; inserted: number }>(
-    sql`${sql.raw(`with w as (insert into ${name} (${list}) select ${fields} from jsonb_to_recordset(`)}${payload}${sql.raw(`::jsonb) as x(${recordType}) ${conflict} returning xmax = 0 as inserted) select count(*)::int as written, (count(*) filter (where inserted))::int as inserted from w`)}`,
-  );
-  const [counted] = result.rows;
-  return { written: counted?.written ?? 0, inserted: counted?.inserted ?? 0 };
+  return sql`${sql.raw(`with w as (insert into ${name} (${list}) select ${fields} from jsonb_to_recordset(`)}${payload}${sql.raw(`::jsonb) as x(${recordType}) ${conflict} returning xmax = 0 as inserted) select count(*)::int as written, (count(*) filter (where inserted))::int as inserted from w`)}`;
 }

@@ -13,7 +13,7 @@ import {
   tierBenefits,
   tiers,
 } from '../db/schema/index.js';
-import { upsertRows, upsertRowsCounted } from '../db/upsert.js';
+import { prepareUpsert, runUpsert, upsertRows } from '../db/upsert.js';
 import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { recordEvents } from '../events/record-event.js';
@@ -111,41 +111,21 @@ export type MembersPageResult = {
   changed: number;
 };
 
-export async function writeMembersPage(
-  tx: DbOrTx,
-  input: {
-    jobId: string;
-    campaignId: string;
-    currency: string | null;
-    members: Member[];
-    /**
-     * Record host events for what changed (as a webhook would have), caused by this job. Off for
-     * a campaign's first import: that is one `sync.completed`, not an event per member.
-     */
-    emitChanges?: { connectionId: string };
-  },
-): Promise<MembersPageResult> {
+/** A page of members turned into statements, ready before its transaction starts. */
+export type PreparedMembersPage = ReturnType<typeof prepareMembersPage>;
+
+/**
+ * Everything about a page of members that needs no database: its rows and their JSON. The sync
+ * prepares the next page while the database writes this one.
+ */
+export function prepareMembersPage(input: {
+  campaignId: string;
+  currency: string | null;
+  members: Member[];
+}) {
   const page = input.members;
-  if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
-  const ids = page.map((m) => m.id);
-  const before = input.emitChanges ? await readMembershipStates(tx, ids) : undefined;
   const users = uniqueById(page.flatMap((m) => (m.user ? [m.user as User] : [])));
-  await upsertRows(
-    tx,
-    patreonUsers,
-    users.map((u) => defined(userRow(u))),
-    { target: [patreonUsers.id] },
-  );
-
-  // What the upsert inserted (not merely changed) is counted by the upsert itself.
   const rows = page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency)));
-  const written = await upsertRowsCounted(tx, members, rows, { target: [members.id] });
-
-  const links = page.flatMap((m) =>
-    (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
-  );
-  await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, links);
-
   const events = uniqueById(
     page.flatMap((m) =>
       (m.pledgeHistory ?? []).map((event) => ({
@@ -154,13 +134,49 @@ export async function writeMembersPage(
       })),
     ),
   );
-  await upsertRows(
-    tx,
-    pledgeEvents,
-    events.map((e) => e.row),
-    { target: [pledgeEvents.id] },
-  );
+  return {
+    page,
+    ids: page.map((m) => m.id),
+    rows,
+    usersCount: users.length,
+    eventsCount: events.length,
+    users: prepareUpsert(
+      patreonUsers,
+      users.map((u) => defined(userRow(u))),
+      { target: [patreonUsers.id] },
+    ),
+    members: prepareUpsert(members, rows, { target: [members.id] }),
+    links: page.flatMap((m) =>
+      (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
+    ),
+    events: prepareUpsert(
+      pledgeEvents,
+      events.map((e) => e.row),
+      { target: [pledgeEvents.id] },
+    ),
+  };
+}
 
+export async function writeMembersPage(
+  tx: DbOrTx,
+  input: {
+    jobId: string;
+    prepared: PreparedMembersPage;
+    /**
+     * Record host events for what changed (as a webhook would have), caused by this job. Off for
+     * a campaign's first import: that is one `sync.completed`, not an event per member.
+     */
+    emitChanges?: { connectionId: string };
+  },
+): Promise<MembersPageResult> {
+  const { page, ids, rows } = input.prepared;
+  if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
+  const before = input.emitChanges ? await readMembershipStates(tx, ids) : undefined;
+  await runUpsert(tx, input.prepared.users);
+  // What the upsert inserted (not merely changed) is counted by the upsert itself.
+  const written = await runUpsert(tx, input.prepared.members);
+  await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, input.prepared.links);
+  await runUpsert(tx, input.prepared.events);
   await markSeen(tx, input.jobId, 'member', ids);
   if (before && input.emitChanges) {
     const { connectionId } = input.emitChanges;
@@ -185,8 +201,8 @@ export async function writeMembersPage(
   }
   return {
     members: page.length,
-    users: users.length,
-    pledgeEvents: events.length,
+    users: input.prepared.usersCount,
+    pledgeEvents: input.prepared.eventsCount,
     added: written.inserted,
     changed: written.written - written.inserted,
   };

@@ -7,8 +7,16 @@ import { recordEvent } from '../events/record-event.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
+import type { Member } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
-import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
+import {
+  type PreparedMembersPage,
+  prepareMembersPage,
+  tombstoneUnseen,
+  writeCampaign,
+  writeMembersPage,
+  writePostsPage,
+} from './page-writer.js';
 
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
 type JobRow = typeof syncJobs.$inferSelect;
@@ -141,28 +149,46 @@ export function createSyncRunner(deps: {
               cursor: job.cursor ?? undefined,
               alreadyFetched: job.counts.posts ?? 0,
             });
-      // The next page is fetched while this one is written: Patreon's latency and ours overlap.
-      let upcoming = pages.next();
+      // One transaction per page, committed with the cursor. The embedded database fails to
+      // commit very large transactions, so there a page is written in chunks and only the last
+      // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
+      // An empty page is one empty chunk (it still moves the cursor). Members chunks are
+      // prepared (rows and their JSON) as soon as the page arrives.
+      const prepare = (page: Awaited<ReturnType<typeof pages.next>>['value']) => {
+        const chunks: { items: typeof page.items; members?: PreparedMembersPage }[] = [];
+        for (let i = 0; i < page.items.length || i === 0; i += deps.maxRowsPerTransaction) {
+          const items = page.items.slice(i, i + deps.maxRowsPerTransaction);
+          chunks.push({
+            items,
+            members:
+              kind === 'members'
+                ? prepareMembersPage({
+                    campaignId: job.campaignId as string,
+                    currency: campaign?.currency ?? null,
+                    members: items as Member[],
+                  })
+                : undefined,
+          });
+        }
+        return { page, chunks };
+      };
+      // The next page is fetched and prepared while this one is written: Patreon's latency, our
+      // CPU and the database's overlap.
+      const fetchNext = () =>
+        pages.next().then((result) => (result.done ? undefined : prepare(result.value)));
+      let upcoming = fetchNext();
       for (;;) {
-        const result = await upcoming;
-        if (result.done) break;
-        const page = result.value;
+        const fetched = await upcoming;
+        if (!fetched) break;
+        const { page, chunks } = fetched;
         const done = page.nextCursor === undefined;
         if (!done) {
-          upcoming = pages.next();
+          upcoming = fetchNext();
           // Settled later or never (when the slice stops here): never an unhandled rejection.
           upcoming.catch(() => {});
         }
-        // One transaction per page, committed with the cursor. The embedded database fails to
-        // commit very large transactions, so there a page is written in chunks and only the last
-        // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
-        const chunks: (typeof page.items)[] = [];
-        for (let i = 0; i < page.items.length; i += deps.maxRowsPerTransaction) {
-          chunks.push(page.items.slice(i, i + deps.maxRowsPerTransaction));
-        }
-        if (chunks.length === 0) chunks.push([]);
         let stillActive = true;
-        for (const [index, items] of chunks.entries()) {
+        for (const [index, { items, members: prepared }] of chunks.entries()) {
           const last = index === chunks.length - 1;
           stillActive = await db.transaction(async (tx) => {
             // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
@@ -177,9 +203,7 @@ export function createSyncRunner(deps: {
             if (kind === 'members') {
               const written = await writeMembersPage(tx, {
                 jobId: job.id,
-                campaignId: job.campaignId as string,
-                currency: campaign?.currency ?? null,
-                members: items as never,
+                prepared: prepared as PreparedMembersPage,
                 emitChanges: emitsChanges(job, campaign?.lastSyncedAt ?? null),
               });
               delta = {
