@@ -191,15 +191,18 @@ async function run(kind: 'postgres' | 'embedded') {
         () => {},
       );
   }, 200);
+  let timeout: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       receiver.drained,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('not drained in 10 min')), 600_000),
-      ),
+      new Promise((_, reject) => {
+        timeout = setTimeout(() => reject(new Error('not drained in 10 min')), 600_000);
+      }),
     ]);
     if (service.pid) serviceCpu = await cpuSeconds(service.pid);
   } finally {
+    // Cleared, or the process would stay up until the 10 minutes are over.
+    clearTimeout(timeout);
     clearInterval(sampler);
     await stopService(service);
     await receiver.close();
