@@ -99,8 +99,8 @@ export async function imageNodeOptions(): Promise<string> {
 
 /**
  * The service from source (`node --import tsx src/main.ts`: the loader only transpiles at import,
- * so the steady state runs the same code as `dist/`) with `env` and the image's V8 options; its stdout (the JSON log)
- * is discarded. `BENCH_PROFILE=<dir>` writes a CPU profile there when it exits.
+ * so the steady state runs the same code as `dist/`) with `env` and the image's V8 options; its
+ * stdout (the JSON log) is discarded. `BENCH_PROFILE=<dir>` writes a CPU profile there when it exits.
  */
 export async function spawnService(env: Record<string, string>) {
   const profile = process.env.BENCH_PROFILE

@@ -3,18 +3,19 @@
  * and into the embedded database, against a naive baseline measured in the same run.
  *
  * The service is measured as it runs in production: the compiled `dist/main.js` (built first, so
- * it is the current source) with the Docker image's V8 options (its heap cap) in a process of its own, pointed at the sandbox as its Patreon,
- * driven over HTTP (`POST /v1/connections/{id}/sync`, then `GET /v1/sync-jobs/{id}` until it
- * succeeds). Time runs from that request to the job's success; peak RSS is the kernel's high-water
- * mark of that process (`VmHWM` in /proc/<pid>/status), its start RSS the `VmRSS` just before the
- * request. For the embedded database that includes the database itself, which runs in-process.
+ * it is the current source) with the Docker image's V8 options (its heap cap), in a process of its
+ * own, pointed at the sandbox as its Patreon, driven over HTTP (`POST /v1/connections/{id}/sync`,
+ * then `GET /v1/sync-jobs/{id}` until it succeeds). Time runs from that request to the job's
+ * success; peak RSS is the kernel's high-water mark of that process (`VmHWM` in
+ * /proc/<pid>/status), its start RSS the `VmRSS` just before the request. For the embedded
+ * database that includes the database itself, which runs in-process.
  *
  * The naive baseline writes the same pages one statement per member (and per tier link and pledge
  * event) in transactions of 50 members, as such integrations are commonly written. It also runs in
  * a fresh process of its own, so neither side is warmed up by the other: both start cold, as a
- * deployment does. The sandbox runs compiled in its own process; it, Postgres and the measured process
- * share the machine's cores (2 here), so the figures are lower bounds. Patreon's rate limit is
- * lifted on both sides: this measures our side. After each service run, what was stored is
+ * deployment does. The sandbox runs compiled, in its own process; it, Postgres and the measured
+ * process share the machine's cores (2 here), so the figures are lower bounds. Patreon's rate
+ * limit is lifted on both sides: this measures our side. After each service run, what was stored is
  * compared with what Patreon serves (a digest of members, entitled tiers and pledge events).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
