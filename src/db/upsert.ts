@@ -17,31 +17,17 @@ export async function upsertRows<T extends PgTable>(
   rows: T['$inferInsert'][],
   options: UpsertOptions,
 ): Promise<number> {
-  return (await upsertRowsCounted(db, table, rows, options)).written;
+  return (await runUpsert(db, prepareUpsert(table, rows, options))).written;
 }
 
 export type UpsertOptions = { target: PgColumn[]; keep?: string[] };
-
-/**
- * `upsertRows`, also telling how many of the written rows were new: an inserted row version has
- * no `xmax`, an updated one carries the updating transaction's (the ON CONFLICT row lock). One
- * aggregate row comes back, not a row per member.
- */
-export function upsertRowsCounted<T extends PgTable>(
-  db: DbOrTx,
-  table: T,
-  rows: T['$inferInsert'][],
-  options: UpsertOptions,
-): Promise<{ written: number; inserted: number }> {
-  return runUpsert(db, prepareUpsert(table, rows, options));
-}
 
 /** The statements of an upsert, built ahead of the transaction that runs them. */
 export type PreparedUpsert = SQL[];
 
 /**
- * Builds the statements of `upsertRowsCounted` without running them: the rows' JSON is ready
- * before the transaction starts, so a sync can build one page while the database writes another.
+ * Builds the statements of `upsertRows` without running them: the rows' JSON is ready before the
+ * transaction starts, so a sync can build one page while the database writes another.
  */
 export function prepareUpsert<T extends PgTable>(
   table: T,
@@ -63,7 +49,11 @@ export function prepareUpsert<T extends PgTable>(
   return [...groups.values()].map((group) => groupStatement(table, group, options));
 }
 
-/** Runs prepared upsert statements in order; how many rows they wrote, and inserted. */
+/**
+ * Runs prepared upsert statements in order: how many rows they wrote, and how many of those were
+ * new (an inserted row version has no `xmax`, an updated one carries the updating transaction's,
+ * the ON CONFLICT row lock). One aggregate row comes back per statement, not a row per member.
+ */
 export async function runUpsert(
   db: DbOrTx,
   statements: PreparedUpsert,

@@ -82,6 +82,7 @@ function issuePath(prefix: string, issue: z.core.$ZodIssue): string {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isAbsent = (value: unknown) => value === undefined || value === null;
+const isOptionalString = (value: unknown) => isAbsent(value) || typeof value === 'string';
 const isRef = (value: unknown) =>
   isObject(value) && typeof value.type === 'string' && typeof value.id === 'string';
 
@@ -128,7 +129,6 @@ export function isPlainDocument(body: unknown): body is z.infer<typeof rawDocume
   if (!isAbsent(total) && typeof total !== 'number') return false;
   return isAbsent(cursors) || (isObject(cursors) && isOptionalString(cursors.next));
 }
-const isOptionalString = (value: unknown) => isAbsent(value) || typeof value === 'string';
 
 function parseDocument(body: unknown, endpoint: string) {
   if (isPlainDocument(body)) return body;

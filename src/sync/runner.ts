@@ -7,7 +7,8 @@ import { recordEvent } from '../events/record-event.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
-import type { Member } from '../patreon/resources.js';
+import type { Page } from '../patreon/pagination.js';
+import type { Member, Post } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
 import {
   type PreparedMembersPage,
@@ -154,8 +155,8 @@ export function createSyncRunner(deps: {
       // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
       // An empty page is one empty chunk (it still moves the cursor). Members chunks are
       // prepared (rows and their JSON) as soon as the page arrives.
-      const prepare = (page: Awaited<ReturnType<typeof pages.next>>['value']) => {
-        const chunks: { items: typeof page.items; members?: PreparedMembersPage }[] = [];
+      const prepare = (page: Page<Member> | Page<Post>) => {
+        const chunks: { items: (Member | Post)[]; members?: PreparedMembersPage }[] = [];
         for (let i = 0; i < page.items.length || i === 0; i += deps.maxRowsPerTransaction) {
           const items = page.items.slice(i, i + deps.maxRowsPerTransaction);
           chunks.push({

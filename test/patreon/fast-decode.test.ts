@@ -44,7 +44,7 @@ t.test('every attribute value the hand checks accept, zod accepts with the same 
   for (const shape of Object.values(attributeShapes)) {
     for (const schema of Object.values(shape)) schemas.add(schema as z.ZodType);
   }
-  const accepted = new Map<z.ZodType, number>();
+  const accepted = new Set<z.ZodType>();
   for (const schema of schemas) {
     const check = fastChecks.get(schema);
     if (!check) continue;
@@ -52,7 +52,7 @@ t.test('every attribute value the hand checks accept, zod accepts with the same 
       fc.property(anyValue, (value) => {
         const fast = check(value);
         if (fast === INVALID) return true;
-        accepted.set(schema, (accepted.get(schema) ?? 0) + 1);
+        accepted.add(schema);
         const parsed = schema.safeParse(value);
         return parsed.success && same(fast, parsed.data);
       }),
@@ -60,8 +60,6 @@ t.test('every attribute value the hand checks accept, zod accepts with the same 
     );
   }
   t.ok(fastChecks.size >= 7, 'the shared schemas have hand checks');
-  for (const [schema, count] of accepted)
-    t.ok(count > 0, `${schema.constructor.name} accepts some`);
   t.equal(accepted.size, fastChecks.size, 'every hand check accepts the values of its kind');
   t.end();
 });
