@@ -88,10 +88,11 @@ export async function buildApp({
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // No response of ours is meant to be sniffed into another type (HTML pages set more).
     reply.header('x-content-type-options', 'nosniff');
+    done();
   });
   app.addHook('preValidation', refuseNulCharacters);
 

@@ -60,6 +60,9 @@ export type Config = Readonly<{
   entitlements: Readonly<{
     /** Days a declined patron keeps access after the declined charge. */
     declinedGraceDays: number;
+    /** Lookups cached per instance (0: none), and how long one is served at most. */
+    cacheEntries: number;
+    cacheTtlMs: number;
   }>;
   /** `/metrics` requires this bearer token when set. */
   metrics: Readonly<{ token: string | undefined }>;
@@ -163,6 +166,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     entitlements: {
       declinedGraceDays: e.ENTITLEMENT_DECLINED_GRACE_DAYS,
+      cacheEntries: e.ENTITLEMENT_CACHE_ENTRIES,
+      cacheTtlMs: e.ENTITLEMENT_CACHE_TTL,
     },
     metrics: { token: e.METRICS_TOKEN },
     oauth: {

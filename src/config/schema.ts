@@ -232,6 +232,20 @@ export const envSchema = z.object({
     .describe(
       'Days a `declined_patron` stays entitled after the declined charge, while Patreon retries it (0: none).',
     ),
+  ENTITLEMENT_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(20_000)
+    .describe(
+      'Entitlement lookups each instance keeps in memory (0: none). With real PostgreSQL only: every instance drops an entry as soon as a commit changes what it was read from (LISTEN/NOTIFY), and serves none while it cannot listen. The embedded database is never cached.',
+    ),
+  ENTITLEMENT_CACHE_TTL: duration
+    .prefault('5m')
+    .describe(
+      'Longest an entitlement lookup is served from memory, a bound should a change ever go unheard. Time-based rules (grace periods, paid periods) are decided at each request, not cached.',
+    ),
   EVENTS_ENDPOINT_URL: httpUrl
     .optional()
     .describe(

@@ -1,5 +1,3 @@
-import { hkdfSync } from 'node:crypto';
-import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
@@ -29,14 +27,6 @@ declare module 'fastify' {
  */
 export const connectionsPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    // Cookie signing keys are derived from the token keys (HKDF), so they rotate with them.
-    await app.register(cookie, {
-      secret: config.tokenKeys.map((key) =>
-        Buffer.from(hkdfSync('sha256', key.key, '', 'patreon-gateway oauth cookie', 32)).toString(
-          'hex',
-        ),
-      ),
-    });
     const db = app.database.db;
     const onCreatorConnected: ((connectionId: string) => Promise<void>)[] = [];
     const cipher = createTokenCipher(config.tokenKeys);

@@ -63,8 +63,14 @@ const addMonths = (date: Date, months: number) => {
   return next;
 };
 
-export function decide(facts: MembershipFacts | undefined, policy: Policy, now: Date): Decision {
-  const trace: string[] = [];
+export function decide(
+  facts: MembershipFacts | undefined,
+  policy: Policy,
+  now: Date,
+  explain = true,
+): Decision {
+  // Without `explain`, no trace line is even formatted: `trace?.push(…)` skips its argument.
+  const trace: string[] | undefined = explain ? [] : undefined;
   const no = (reason: string, since: Date | null = null): Decision => ({
     entitled: false,
     status: 'inactive',
@@ -73,13 +79,13 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     until: null,
     tiers: [],
     amount: null,
-    trace,
+    trace: trace ?? [],
   });
   if (!facts) {
-    trace.push('no membership of this campaign is known for this user');
+    trace?.push('no membership of this campaign is known for this user');
     return no('not_a_member');
   }
-  trace.push(
+  trace?.push(
     `member ${facts.memberId}: patron_status ${facts.patronStatus ?? 'null'}, last_charge_status ${facts.lastChargeStatus ?? 'null'}`,
   );
   let status: Decision['status'];
@@ -88,24 +94,24 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
   let until: Date | null = null;
   switch (facts.patronStatus) {
     case null:
-      trace.push('patron_status null: a follower, never a patron');
+      trace?.push('patron_status null: a follower, never a patron');
       return no('follower');
     case 'former_patron':
-      trace.push('former_patron: the pledge ended');
+      trace?.push('former_patron: the pledge ended');
       return no('former_patron', facts.lastChargeDate);
     case 'declined_patron': {
       if (!facts.lastChargeDate) {
-        trace.push('declined_patron without a charge date: no grace period to apply');
+        trace?.push('declined_patron without a charge date: no grace period to apply');
         return no('declined');
       }
       until = new Date(facts.lastChargeDate.getTime() + policy.declinedGraceDays * DAY_MS);
       if (now >= until) {
-        trace.push(
+        trace?.push(
           `declined on ${facts.lastChargeDate.toISOString()}; the ${policy.declinedGraceDays}-day grace period ended ${until.toISOString()}`,
         );
         return no('declined_grace_over', facts.lastChargeDate);
       }
-      trace.push(
+      trace?.push(
         `declined on ${facts.lastChargeDate.toISOString()}; within the ${policy.declinedGraceDays}-day grace period until ${until.toISOString()}`,
       );
       status = 'grace';
@@ -115,16 +121,16 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     }
     case 'active_patron': {
       if (facts.isGifted) {
-        trace.push('active_patron with a gifted membership');
+        trace?.push('active_patron with a gifted membership');
         reason = 'gifted';
       } else if (facts.isFreeTrial || facts.lastChargeStatus === 'Free Trial') {
-        trace.push('active_patron on a free trial');
+        trace?.push('active_patron on a free trial');
         reason = 'free_trial';
       } else if ((ENTITLING_CHARGES as readonly string[]).includes(facts.lastChargeStatus ?? '')) {
-        trace.push(`active_patron with a ${facts.lastChargeStatus} charge`);
+        trace?.push(`active_patron with a ${facts.lastChargeStatus} charge`);
         reason = facts.lastChargeStatus === 'Pending' ? 'charge_pending' : 'paid';
       } else {
-        trace.push(
+        trace?.push(
           `active_patron but the last charge is ${facts.lastChargeStatus ?? 'missing'}: only ${ENTITLING_CHARGES.join(', ')}, gifted or a free trial entitle`,
         );
         return no('charge_not_settled', facts.lastChargeDate);
@@ -133,7 +139,7 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
       break;
     }
     default:
-      trace.push(`unknown patron_status ${facts.patronStatus}`);
+      trace?.push(`unknown patron_status ${facts.patronStatus}`);
       return no('unknown_status');
   }
 
@@ -141,7 +147,7 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     .sort((a, b) => (b.amountCents ?? 0) - (a.amountCents ?? 0))
     .map((tier) => ({ ...tier, via: 'entitled_tiers' as const }));
   if (tiers.length > 0) {
-    trace.push(
+    trace?.push(
       `entitled tiers, highest first: ${tiers.map((t) => `${t.id} (${t.amountCents ?? '?'})`).join(', ')}`,
     );
   } else if (facts.lastPaidCharge) {
@@ -149,7 +155,7 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     const periodEnd = addMonths(charge.date, facts.pledgeCadence ?? 1);
     const deleted = charge.tier?.deleted ?? true;
     if (deleted && now < periodEnd) {
-      trace.push(
+      trace?.push(
         `no entitled tiers; the last paid charge (${charge.date.toISOString()}) was for tier ${charge.tierId}, deleted at Patreon: honoured until ${periodEnd.toISOString()}`,
       );
       tiers.push({
@@ -161,10 +167,10 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
       });
       until = until && until < periodEnd ? until : periodEnd;
     } else {
-      trace.push('no entitled tiers');
+      trace?.push('no entitled tiers');
     }
   } else {
-    trace.push('no entitled tiers');
+    trace?.push('no entitled tiers');
   }
 
   const cadence = facts.pledgeCadence && facts.pledgeCadence > 0 ? facts.pledgeCadence : 1;
@@ -173,7 +179,7 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     cadence > 1 && (facts.willPayAmountCents ?? 0) > 0
       ? Math.round((facts.willPayAmountCents as number) / cadence)
       : cents;
-  if (cadence > 1) trace.push(`cadence ${cadence} months: monthly equivalent ${monthly}`);
+  if (cadence > 1) trace?.push(`cadence ${cadence} months: monthly equivalent ${monthly}`);
   return {
     entitled: true,
     status,
@@ -182,6 +188,6 @@ export function decide(facts: MembershipFacts | undefined, policy: Policy, now: 
     until,
     tiers,
     amount: { cents, currency: facts.currency, monthlyEquivalentCents: monthly },
-    trace,
+    trace: trace ?? [],
   };
 }

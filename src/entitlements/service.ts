@@ -3,8 +3,9 @@ import type { Pool } from 'pg';
 import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { tiers } from '../db/schema/index.js';
+import type { InvalidatingCache } from './cache.js';
 import { decide, type Policy } from './policy.js';
-import { createMembershipLookup } from './repository.js';
+import { createMembershipLookup, type Found } from './repository.js';
 import type { CheckBody, EntitlementView } from './schemas.js';
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
@@ -14,10 +15,32 @@ export function createEntitlementService(deps: {
   db: Db;
   pool: Pool;
   policy: Policy;
+  /** Lookups cached in memory, invalidated by the change feed (see cache.ts). */
+  cache?: InvalidatingCache<Found> | undefined;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
-  const findMembership = createMembershipLookup(deps.pool);
+  const lookup = createMembershipLookup(deps.pool);
+  const cache = deps.cache;
+  // What a lookup read, by tag (see migration 0009): the campaign, the host user's connections,
+  // the members of their Patreon users in it, and the chosen membership's tiers and charges.
+  // Time-based rules are not cached: `decide` runs on every request.
+  const findMembership = !cache
+    ? lookup
+    : async (externalUserId: string, campaignId: string): Promise<Found> => {
+        const key = `${campaignId}\0${externalUserId}`;
+        const cached = cache.get(key);
+        if (cached) return cached;
+        const token = cache.begin();
+        const found = await lookup(externalUserId, campaignId);
+        const tags = [`c:${campaignId}`, `x:${externalUserId}`];
+        if (found.kind === 'linked') {
+          for (const id of found.patreonUserIds) tags.push(`p:${id}`);
+          if (found.membership) tags.push(`m:${found.membership.facts.memberId}`);
+        }
+        cache.set(key, found, tags, token);
+        return found;
+      };
 
   async function get(
     externalUserId: string,
@@ -48,7 +71,7 @@ export function createEntitlementService(deps: {
       };
     }
     const membership = found.membership;
-    const decision = decide(membership?.facts, deps.policy, now());
+    const decision = decide(membership?.facts, deps.policy, now(), explain);
     const tierIds = new Set(decision.tiers.map((tier) => tier.id));
     const facts = membership?.facts;
     return {

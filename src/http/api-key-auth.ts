@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { UnauthorizedError } from './errors.js';
 import { limitRequests } from './rate-limit.js';
@@ -10,7 +10,8 @@ declare module 'fastify' {
   }
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+// The one-shot `hash` (Node ≥ 20.12): a fraction of createHash's cost, paid on every request.
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /**
  * `Authorization: Bearer <key>` against the configured keys: the matching key's id (a prefix of
@@ -45,20 +46,24 @@ export async function requireApiKey(
 ) {
   const identify = createApiKeyCheck(keys);
   app.decorateRequest('apiKeyId', null);
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.apiKeyId = identify(request.headers.authorization) ?? null;
+    done();
   });
   await limitRequests(app, {
     perMinute,
     keyOf: (request) => (request.apiKeyId ? `key:${request.apiKeyId}` : `ip:${request.ip}`),
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.apiKeyId) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.apiKeyId) return done();
     reply.header('www-authenticate', 'Bearer realm="patreon-gateway"');
-    throw new UnauthorizedError(
-      request.headers.authorization
-        ? 'The API key is not valid.'
-        : 'Send the service API key as `Authorization: Bearer <key>`.',
+    done(
+      new UnauthorizedError(
+        request.headers.authorization
+          ? 'The API key is not valid.'
+          : 'Send the service API key as `Authorization: Bearer <key>`.',
+      ),
     );
   });
 }

@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './error-handler.js';
 
 type Part = 'params' | 'query' | 'body';
+const ALL_PARTS: readonly Part[] = ['params', 'query', 'body'];
+const BODY: readonly Part[] = ['body'];
 
 type Node = { value: unknown; key: string | undefined; parent: Node | undefined };
 
@@ -41,7 +43,10 @@ function findNul(root: unknown): string | undefined {
  * validation, for every route at once. Raw bodies (webhook deliveries) are bytes and pass.
  */
 export async function refuseNulCharacters(request: FastifyRequest, reply: FastifyReply) {
-  for (const part of ['params', 'query', 'body'] as Part[]) {
+  // Parameters and the query are decoded once from the URL, where HTTP allows no raw NUL: only a
+  // `%00` there can become one. So most requests (a GET without it) have nothing to walk.
+  const parts = request.url.includes('%00') ? ALL_PARTS : request.body == null ? [] : BODY;
+  for (const part of parts) {
     const path = findNul(request[part]);
     if (path === undefined) continue;
     return sendProblem(request, reply, {

@@ -295,6 +295,31 @@ export function createMetrics() {
       eventAttemptsPerDelivery.observe(attempts);
     },
 
+    /** The entitlement cache's counts, read when Prometheus scrapes. */
+    entitlementCache(read: () => { hits: number; misses: number; size: number; enabled: boolean }) {
+      new Counter({
+        name: `${PREFIX}entitlement_cache_lookups_total`,
+        help: 'Entitlement lookups asked of the in-memory cache, by result (hit, miss).',
+        labelNames: ['result'] as const,
+        registers,
+        collect() {
+          const stats = read();
+          this.reset();
+          this.labels('hit').inc(stats.hits);
+          this.labels('miss').inc(stats.misses);
+        },
+      });
+      new Gauge({
+        name: `${PREFIX}entitlement_cache_entries`,
+        help: 'Entitlement lookups held in memory (0 while the cache is off: no change feed).',
+        registers,
+        collect() {
+          const stats = read();
+          this.set(stats.enabled ? stats.size : 0);
+        },
+      });
+    },
+
     /** A gauge whose value is read when Prometheus scrapes (see scrape-gauges.ts). */
     scrapeGauge<L extends string>(
       name: string,

@@ -16,7 +16,7 @@
  * users (every kind) are asked once and their `entitled`, `reason`, highest tier and how it was
  * found, monthly amount, benefits and source compared with what the rows imply ("sample").
  *
- * The service runs from source (`node --import tsx src/main.ts`, see load.ts) in a process of its
+ * The service runs compiled (`node dist/main.js`, as the image does; see load.ts) in a process of its
  * own, configured as in production (`DATABASE_POOL_MAX` 10), at LOG_LEVEL `info` (the default:
  * Fastify logs every request, to /dev/null here) and again at `warn`. The bare route is Fastify
  * with no logger, no schema, no auth and no database, answering a small constant JSON in a

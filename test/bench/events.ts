@@ -4,7 +4,7 @@
  * Before the service starts, a fresh database (real PostgreSQL, then the embedded PGlite) gets the
  * configured endpoint and 100,000 `member.updated` events recorded through `recordEvents` (1,000
  * a transaction; 1,000 members with 100 events each, so delivery is ordered per member), which
- * fans them out into 100,000 pending deliveries. Then the service starts from source in a process
+ * fans them out into 100,000 pending deliveries. Then the compiled service starts in a process
  * of its own (`EVENTS_ENDPOINT_URL` at the receiver, defaults otherwise: 64 in flight, LOG_LEVEL
  * warn) and its worker drains them. The receiver (this process, bare `node:http`, keep-alive)
  * answers 204, checks the order per member and verifies every 100th signature with the

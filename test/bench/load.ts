@@ -1,6 +1,6 @@
 /**
  * What the HTTP benchmarks under load share (`bench:webhooks`, `bench:entitlements`): a scratch
- * PostgreSQL database per measurement, the service spawned from source in a process of its own
+ * PostgreSQL database per measurement, the service compiled and spawned in a process of its own
  * (optionally CPU-profiled), autocannon at 50 connections with a warm-up that sets the size of
  * the measured run, and the CPU each process used while it ran (load generator, database and
  * receiver share the machine's cores).
@@ -97,16 +97,28 @@ export async function imageNodeOptions(): Promise<string> {
   return /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]?.trim() ?? '';
 }
 
+let built = false;
+
+/** Compiles the current source into `dist/` once per run: the benches measure the compiled form. */
+export function buildService() {
+  if (built) return;
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+    stdio: 'inherit',
+  });
+  built = true;
+}
+
 /**
- * The service from source (`node --import tsx src/main.ts`: the loader only transpiles at import,
- * so the steady state runs the same code as `dist/`) with `env` and the image's V8 options; its
- * stdout (the JSON log) is discarded. `BENCH_PROFILE=<dir>` writes a CPU profile there when it exits.
+ * The service as the image runs it: `node dist/main.js` (built first from the current source),
+ * with `env` and the image's V8 options; its stdout (the JSON log) is discarded.
+ * `BENCH_PROFILE=<dir>` writes a CPU profile there when it exits.
  */
 export async function spawnService(env: Record<string, string>) {
+  buildService();
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  return spawn(process.execPath, [...profile, 'dist/main.js'], {
     env: { NODE_OPTIONS: await imageNodeOptions(), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -18,7 +18,7 @@
  * limit is lifted on both sides: this measures our side. After each service run, what was stored is
  * compared with what Patreon serves (a digest of members, entitled tiers and pledge events).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,7 @@ import { runMigrations } from '../../src/db/migrations.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
-import { imageNodeOptions } from './load.js';
+import { buildService, imageNodeOptions } from './load.js';
 import { report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
@@ -383,9 +383,7 @@ const sizes = (mode ?? '10000,100000').split(',').map(Number);
 // BENCH_SYNC_KINDS=postgres measures one database only.
 const kinds = (process.env.BENCH_SYNC_KINDS ?? 'postgres,embedded').split(',') as Kind[];
 // The service is measured from its compiled form: build the current source first.
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
-  stdio: 'inherit',
-});
+buildService();
 console.log(
   `bench:sync on ${os.cpus().length} cores (sandbox, database and service share them); Node ${process.version}`,
 );

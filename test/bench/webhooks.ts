@@ -7,8 +7,7 @@
  * of the exact bytes, keyed by the webhook's secret). No two bodies are equal, so none is a
  * duplicate and every 2xx must be one new row.
  *
- * The service runs from source (`node --import tsx src/main.ts`: the loader only transpiles at
- * import, so the steady state runs the same code as `dist/`, which other benchmarks rebuild) in a
+ * The service runs compiled (`node dist/main.js`, as the image does; see load.ts) in a
  * process of its own, configured as in production: a fresh database, migrated, holding one
  * campaign and its webhook (secret sealed with the token key), `DATABASE_POOL_MAX` 10. It is
  * measured at LOG_LEVEL `info`, the production default (the ingest route itself logs only

@@ -127,7 +127,12 @@ t.test('entitlements over the sandbox’s patron kinds, with their explanations'
     paymentStatus: 'Paid',
     tierId: '54324',
   });
-  const honoured = await ask('user-4');
+  // Written behind the service's back: on real PostgreSQL a cached answer is dropped when the
+  // commit's notification arrives, a moment later.
+  const honoured = await eventually('the deleted tier’s charge to count', async () => {
+    const answer = await ask('user-4');
+    return answer.tiers[0]?.via === 'pledge_history' ? answer : undefined;
+  });
   t.equal(honoured.entitled, true);
   t.match(honoured.tiers, [{ id: '54324', deleted: true, via: 'pledge_history' }]);
   t.match(honoured.explanation.join('\n'), /deleted at Patreon: honoured until/);

@@ -61,10 +61,16 @@ t.test('who is entitled, and the reason given', async (t) => {
     ['no membership', undefined, false, 'not_a_member'],
   ];
   for (const [name, overrides, entitled, reason] of cases) {
-    const decision = decide(overrides === undefined ? undefined : member(overrides), policy, NOW);
+    const facts = overrides === undefined ? undefined : member(overrides);
+    const decision = decide(facts, policy, NOW);
     t.equal(decision.entitled, entitled, `${name}: entitled ${entitled}`);
     t.equal(decision.reason, reason, `${name}: ${reason}`);
     t.ok(decision.trace.length > 0, `${name}: explained`);
+    t.same(
+      decide(facts, policy, NOW, false),
+      { ...decision, trace: [] },
+      `${name}: the same answer unexplained, without a trace`,
+    );
     if (!entitled) t.same(decision.tiers, [], `${name}: no tiers when not entitled`);
   }
 });

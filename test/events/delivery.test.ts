@@ -290,8 +290,16 @@ t.test(
     const [a] = instances;
     if (!a) throw new Error('unreachable');
     const host = await startHost(t);
-    // Slow, flaky answers so both instances have deliveries in flight at once.
-    host.answerWith((_, index) => ({ status: index % 5 === 0 ? 503 : 200 }));
+    // Flaky answers so both instances have retries in flight at once: every fifth request fails,
+    // but never the same event twice (four failures in a row would dead-letter it, and the wait
+    // below would never end).
+    const failedOnce = new Set<string>();
+    host.answerWith((delivery, index) => {
+      const id = String(delivery.headers['webhook-id']);
+      if (index % 5 !== 0 || failedOnce.has(id)) return { status: 200 };
+      failedOnce.add(id);
+      return { status: 503 };
+    });
     await createEndpoint(a, { url: host.url });
     const members = [60, 61, 62, 63, 64].map(memberId);
     for (let round = 0; round < 20; round++) {

@@ -67,4 +67,8 @@ t.test('request logs carry ids and never secrets', async (t) => {
 t.test('redactUrl masks secret query parameters only', async (t) => {
   t.equal(redactUrl('/a?code=1&x=2&STATE=3'), '/a?code=%5BREDACTED%5D&x=2&STATE=%5BREDACTED%5D');
   t.equal(redactUrl('/plain'), '/plain');
+  t.equal(redactUrl('/v1/x?externalUserId=u&campaignId=1'), '/v1/x?externalUserId=u&campaignId=1');
+  t.equal(redactUrl('/a?x=1&ticket=t'), '/a?x=1&ticket=%5BREDACTED%5D');
+  t.equal(redactUrl('/a?%63ode=s'), '/a?code=%5BREDACTED%5D', 'a percent-encoded name too');
+  t.equal(redactUrl('/a?decode=1'), '/a?decode=1', 'a name that only ends like one is kept');
 });
