@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type FastifyPluginAsyncZod, serializerCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config/config.js';
 import { startChangeFeed } from '../db/change-feed.js';
 import { problemResponses } from '../http/problem.js';
@@ -52,6 +52,8 @@ export const entitlementRoutes: FastifyPluginAsyncZod<{ config: Config }> = asyn
         querystring: entitlementQuery,
         response: { 200: entitlementView, ...problemResponses(400, 401, 404, 500) },
       },
+      // The hot path: answers are written by the service's compiled stringifier, once per answer.
+      serializerCompiler: okThrough(service.serialize),
     },
     async (request) => {
       const { externalUserId, campaignId, explain } = request.query;
@@ -106,4 +108,15 @@ function parseTags(payload: string): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A route serializer compiler: 200 answers through `serialize`, every other status (problems)
+ * through the app's zod serializer.
+ */
+function okThrough<T>(serialize: (value: T) => string) {
+  // Fastify types `schema` as the route's whole schema; at run time it is the response schema of
+  // that status, which is what the zod serializer takes.
+  return <R extends { httpStatus?: string | undefined }>(route: R) =>
+    route.httpStatus === '200' ? serialize : serializerCompiler(route as never);
 }

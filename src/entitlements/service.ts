@@ -3,12 +3,14 @@ import type { Pool } from 'pg';
 import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { tiers } from '../db/schema/index.js';
+import { compileStringifier } from '../http/fast-json.js';
 import type { InvalidatingCache } from './cache.js';
 import { decide, type Policy } from './policy.js';
 import { createMembershipLookup, type Found } from './repository.js';
-import type { CheckBody, EntitlementView } from './schemas.js';
+import { type CheckBody, type EntitlementView, entitlementView } from './schemas.js';
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
+const stringifyView = compileStringifier(entitlementView);
 
 /** "What may this user have?", answered from our tables under one documented policy. */
 export function createEntitlementService(deps: {
@@ -42,12 +44,14 @@ export function createEntitlementService(deps: {
         return found;
       };
 
-  async function get(
+  /** The answer for what a lookup found, at `at`. */
+  function view(
+    found: Found,
     externalUserId: string,
     campaignId: string,
     explain: boolean,
-  ): Promise<EntitlementView> {
-    const found = await findMembership(externalUserId, campaignId);
+    at: Date,
+  ): EntitlementView {
     if (found.kind === 'no_campaign') {
       throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
     }
@@ -71,7 +75,7 @@ export function createEntitlementService(deps: {
       };
     }
     const membership = found.membership;
-    const decision = decide(membership?.facts, deps.policy, now(), explain);
+    const decision = decide(membership?.facts, deps.policy, at, explain);
     const tierIds = new Set(decision.tiers.map((tier) => tier.id));
     const facts = membership?.facts;
     return {
@@ -109,8 +113,40 @@ export function createEntitlementService(deps: {
     };
   }
 
+  // While a cached lookup stands (see cache.ts) its answer changes only with the clock, at
+  // `until` (a grace period or a paid period ending): until then the same answer object is
+  // returned, and `serialize` writes its JSON once.
+  const answers = new WeakMap<Found, { answer: EntitlementView; validUntil: number }>();
+  const serialized = new WeakMap<EntitlementView, string>();
+
+  async function get(
+    externalUserId: string,
+    campaignId: string,
+    explain: boolean,
+  ): Promise<EntitlementView> {
+    const found = await findMembership(externalUserId, campaignId);
+    const at = now();
+    if (explain) return view(found, externalUserId, campaignId, true, at);
+    const known = answers.get(found);
+    if (known && at.getTime() < known.validUntil) return known.answer;
+    const answer = view(found, externalUserId, campaignId, false, at);
+    const validUntil = answer.until ? Date.parse(answer.until) : Number.POSITIVE_INFINITY;
+    answers.set(found, { answer, validUntil });
+    return answer;
+  }
+
   return {
     get,
+
+    /** An answer as JSON (allow-listed by its schema), written once per answer object. */
+    serialize(answer: EntitlementView): string {
+      let json = serialized.get(answer);
+      if (json === undefined) {
+        json = stringifyView(answer);
+        serialized.set(answer, json);
+      }
+      return json;
+    },
 
     async check(body: CheckBody): Promise<{ entitled: boolean; reason: string }> {
       const answer = await get(body.externalUserId, body.campaignId, false);

@@ -198,17 +198,18 @@ export type Usage = {
 };
 
 /**
- * A warm-up of a fixed count, then about RUN_SECONDS of load at a fixed count (the warm-up's
- * rate), so no request is cut off. `load(amount)` runs one autocannon run; `pid` is the
- * receiver's process. Returns the measured run with the CPU used during it, and the warm-ups.
+ * A warm-up of a fixed count (at least `warmUp`), then about RUN_SECONDS of load at a fixed count
+ * (the warm-up's rate), so no request is cut off. `load(amount)` runs one autocannon run; `pid` is
+ * the receiver's process. Returns the measured run with the CPU used during it, and the warm-ups.
  */
 export async function measure<L extends Load>(
   pid: number,
   load: (amount: number) => Promise<L>,
+  options: { warmUp?: number } = {},
 ): Promise<L & Usage & { warmUps: L[] }> {
   // The first requests run cold (JIT, pool connects, caches); the second part of the warm-up
   // (about 2 s) sets the count of the measured run.
-  const cold = await load(WARMUP_REQUESTS);
+  const cold = await load(Math.max(WARMUP_REQUESTS, options.warmUp ?? 0));
   const coldRate = cold.ok / cold.seconds;
   const warm = await load(Math.max(WARMUP_REQUESTS, Math.round(coldRate * 2)));
   const amount = Math.max(CONNECTIONS * 20, Math.round((warm.ok / warm.seconds) * RUN_SECONDS));

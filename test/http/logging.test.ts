@@ -44,9 +44,9 @@ t.test('request logs carry ids and never secrets', async (t) => {
     t.notMatch(text, secret, `${secret.split('-')[0]} is not logged`);
   }
   const lines = capture.lines.map((line) => JSON.parse(line));
-  const incoming = lines.find((line) => line.msg === 'incoming request');
-  t.match(incoming?.req?.url, /keep=visible/, 'harmless query parameters stay readable');
-  t.equal(incoming?.reqId, response.headers['x-request-id']);
+  const completed = lines.find((line) => line.msg === 'request completed');
+  t.match(completed?.req?.url, /keep=visible/, 'harmless query parameters stay readable');
+  t.equal(completed?.reqId, response.headers['x-request-id']);
   const tokens = lines.find((line) => line.msg === 'tokens received');
   t.equal(tokens?.accessToken, '[REDACTED]');
   t.equal(tokens?.nested?.refreshToken, '[REDACTED]');

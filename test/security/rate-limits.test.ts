@@ -140,7 +140,7 @@ t.test('X-Forwarded-For counts only from proxies TRUST_PROXY names', async (t) =
     t.same(codes, [400, 400, 400, 429], 'one budget per forwarded client');
     const logged = logs.lines
       .map((line) => JSON.parse(line))
-      .filter((line) => line.msg === 'incoming request')
+      .filter((line) => line.msg === 'request completed')
       .map((line) => line.req.remoteAddress);
     t.same(logged.slice(0, 2), ['198.51.100.1', '198.51.100.2'], 'logs name the client');
 
