@@ -99,7 +99,10 @@ export function censorSecrets(object: Record<string, unknown>): Record<string, u
 }
 
 /** A query that may name a secret parameter: one of their names, or any percent-encoding. */
-const MAYBE_SECRET_QUERY = new RegExp(`%|(?:^|[?&;])(?:${[...SECRET_QUERY_PARAMS].join('|')})=`, 'i');
+const MAYBE_SECRET_QUERY = new RegExp(
+  `%|(?:^|[?&;])(?:${[...SECRET_QUERY_PARAMS].join('|')})=`,
+  'i',
+);
 
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
