@@ -22,7 +22,7 @@ import { limitBodies } from './http/body-limit.js';
 import { errorHandling, renderFrameworkError } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
-import { createLogger } from './http/logger.js';
+import { createLogger, OneLinePerRequest } from './http/logger.js';
 import { refuseNulCharacters } from './http/nul-guard.js';
 import { openapi } from './http/openapi.js';
 import { limitRequests } from './http/rate-limit.js';
@@ -81,8 +81,7 @@ export async function buildApp({
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     connectionTimeout: config.server.requestTimeoutMs * 2,
     return503OnClosing: true,
-    // One line per request, when it ends (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     frameworkErrors: renderFrameworkError,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -90,16 +89,6 @@ export async function buildApp({
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  const logRequests = ['trace', 'debug', 'info'].includes(app.log.level);
-  app.addHook('onResponse', (request, reply, done) => {
-    if (logRequests) {
-      request.log.info(
-        { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
-        'request completed',
-      );
-    }
-    done();
-  });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // No response of ours is meant to be sniffed into another type (HTML pages set more).

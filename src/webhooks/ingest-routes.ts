@@ -9,6 +9,7 @@ import {
   WebhookStoreUnavailableError,
 } from './errors.js';
 import type { EventWriter } from './event-writer.js';
+import { resourceOf } from './resource-of.js';
 import type { WebhookSecrets } from './secrets.js';
 import { dedupeKey } from './signature.js';
 import { isTrigger, TRIGGERS } from './triggers.js';
@@ -18,20 +19,6 @@ import { isTrigger, TRIGGERS } from './triggers.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Seconds Patreon is asked to wait before retrying when we cannot store. */
 const RETRY_AFTER_SECONDS = 5;
-
-/** Which member or post a delivery is about, so events of one resource apply in order. */
-function resourceOf(body: Buffer): { type: string | null; id: string | null } {
-  try {
-    const data = (JSON.parse(body.toString('utf8')) as { data?: { type?: unknown; id?: unknown } })
-      .data;
-    return {
-      type: typeof data?.type === 'string' ? data.type : null,
-      id: typeof data?.id === 'string' || typeof data?.id === 'number' ? String(data.id) : null,
-    };
-  } catch {
-    return { type: null, id: null };
-  }
-}
 
 /**
  * `POST /webhooks/patreon/{webhookId}`: Patreon's deliveries. The body is taken as raw bytes (no

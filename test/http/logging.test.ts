@@ -47,6 +47,12 @@ t.test('request logs carry ids and never secrets', async (t) => {
   const completed = lines.find((line) => line.msg === 'request completed');
   t.match(completed?.req?.url, /keep=visible/, 'harmless query parameters stay readable');
   t.equal(completed?.reqId, response.headers['x-request-id']);
+  t.match(completed, { res: { statusCode: 200 }, responseTime: Number }, 'with its outcome');
+  t.equal(
+    lines.filter((line) => line.reqId === completed?.reqId && /request/.test(line.msg)).length,
+    1,
+    'one line per request',
+  );
   const tokens = lines.find((line) => line.msg === 'tokens received');
   t.equal(tokens?.accessToken, '[REDACTED]');
   t.equal(tokens?.nested?.refreshToken, '[REDACTED]');
