@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
+import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
 import { decodeCursor, toPage } from '../http/pagination.js';
@@ -117,6 +118,15 @@ export function createConnectionsService(deps: {
         });
         if (!purge) return;
         if (connection.role === 'creator') {
+          const owned = await tx
+            .select({ id: campaigns.id })
+            .from(campaigns)
+            .where(eq(campaigns.connectionId, id));
+          // Everything of these campaigns goes (cascades): one notification, not one per row.
+          await announceCampaignChanges(
+            tx,
+            owned.map((campaign) => campaign.id),
+          );
           await tx.delete(campaigns).where(eq(campaigns.connectionId, id));
         } else {
           await tx

@@ -1,5 +1,6 @@
 import { and, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
+import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import {
   benefits,
   campaigns,
@@ -135,6 +136,7 @@ export function prepareMembersPage(input: {
     ),
   );
   return {
+    campaignId: input.campaignId,
     page,
     ids: page.map((m) => m.id),
     rows,
@@ -171,6 +173,8 @@ export async function writeMembersPage(
 ): Promise<MembersPageResult> {
   const { page, ids, rows } = input.prepared;
   if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
+  // One notification for the page, not one per member, tier link and charge.
+  await announceCampaignChanges(tx, [input.prepared.campaignId]);
   const before = input.emitChanges ? await readMembershipStates(tx, ids) : undefined;
   await runUpsert(tx, input.prepared.users);
   // What the upsert inserted (not merely changed) is counted by the upsert itself.
@@ -247,6 +251,7 @@ export async function tombstoneUnseen(
       // A hashed anti-join: one pass over what this job saw, not a lookup per row.
       sql`${table.id} not in (select unnest(${syncSeen.resourceIds}) from ${syncSeen} where ${syncSeen.jobId} = ${jobId} and ${syncSeen.kind} = ${kind})`,
     );
+  await announceCampaignChanges(tx, [campaignId]);
   const gone = await tx
     .update(members)
     .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })

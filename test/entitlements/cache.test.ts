@@ -1,7 +1,10 @@
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
+import { announceCampaignChanges } from '../../src/db/entitlement-changes.js';
+import { members } from '../../src/db/schema/index.js';
 import { createInvalidatingCache } from '../../src/entitlements/cache.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { waitForJobs } from '../fixtures/sync.js';
@@ -116,6 +119,24 @@ t.test(
     });
     t.equal(after.entitled, false);
     t.ok(Date.now() - changed < 1_000, `changed within a second (${Date.now() - changed} ms)`);
+
+    // A bulk writer (a sync page) announces its campaign once; its rows fire no trigger.
+    await psql.query('begin');
+    await psql.query(`select set_config('patreon_gateway.entitlement_changes', 'announced', true)`);
+    await setStatus('active_patron');
+    await psql.query('commit');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.equal((await ask()).reason, 'former_patron', 'unannounced and untriggered: still cached');
+    await b.database.db.transaction(async (tx) => {
+      await announceCampaignChanges(tx, ['1234560']);
+      await tx
+        .update(members)
+        .set({ lastChargeStatus: 'Paid' })
+        .where(eq(members.userId, '5000000'));
+    });
+    await eventually('the announced change', async () => (await ask()).reason === 'paid');
+    await setStatus('former_patron');
+    await eventually('back to former', async () => (await ask()).reason === 'former_patron');
 
     // The feed lost: nothing is served from memory, so a change made meanwhile is seen at once.
     await psql.query(
