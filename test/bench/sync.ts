@@ -13,8 +13,9 @@
  * The naive baseline writes the same pages one statement per member (and per tier link and pledge
  * event) in transactions of 50 members, as such integrations are commonly written (each announcing
  * its campaign's changes once, as the service's pages do). It also runs in a fresh process of its
- * own, so neither side is warmed up by the other: both start cold, as a deployment does. The sandbox runs compiled, in its own process; it, Postgres and the measured
- * process share the machine's cores (2 here), so the figures are lower bounds. Patreon's rate
+ * own, so neither side is warmed up by the other: both start cold, as a deployment does. The
+ * sandbox runs compiled, in its own process; it, Postgres and the measured process share the
+ * machine's cores (2 here), so the figures are lower bounds. Patreon's rate
  * limit is lifted on both sides: this measures our side. After each service run, what was stored is
  * compared with what Patreon serves (a digest of members, entitled tiers and pledge events).
  */
