@@ -26,7 +26,7 @@ export function createEntitlementService(deps: {
   const cache = deps.cache;
   // What a lookup read, by tag (see migration 0009): the campaign, the host user's connections,
   // the members of their Patreon users in it, and the chosen membership's tiers and charges.
-  // Time-based rules are not cached: `decide` runs on every request.
+  // What the clock decides is not cached with it: see `answers` below.
   const findMembership = !cache
     ? lookup
     : async (externalUserId: string, campaignId: string): Promise<Found> => {
