@@ -55,6 +55,8 @@ export function createWebhookApplier(deps: {
    */
   ingestBusy?: () => boolean;
   yieldMs?: number;
+  /** The batch size while deliveries are being stored: a batch holds the event loop meanwhile. */
+  busyBatchSize?: number;
   metrics?: Pick<Metrics, 'webhookApplied'>;
 }) {
   const { db } = deps;
@@ -137,7 +139,7 @@ export function createWebhookApplier(deps: {
           select 1 from ${webhookEvents} b
           where b.status = 'received' and b.resource_type = e.resource_type
             and b.resource_id = e.resource_id and b.id < e.id and b.next_attempt_at > now())
-      order by e.id limit ${deps.batchSize}`);
+      order by e.id limit ${deps.ingestBusy?.() ? (deps.busyBatchSize ?? deps.batchSize) : deps.batchSize}`);
     return rows.rows.map((row) => ({
       id: Number(row.id),
       event: row.event,

@@ -42,6 +42,7 @@ export const webhooksPlugin = fp(
       pollMs: 1000,
       ingestBusy: () => writer.busy(),
       yieldMs: 1000,
+      busyBatchSize: 20,
       metrics: app.metrics,
     });
     const writer = createEventWriter(app.database.pool, {
