@@ -244,7 +244,7 @@ export const envSchema = z.object({
   ENTITLEMENT_CACHE_TTL: duration
     .prefault('5m')
     .describe(
-      'Longest an entitlement lookup is served from memory, a bound should a change ever go unheard. Time-based rules (grace periods, paid periods) are decided at each request, not cached.',
+      'Longest an entitlement lookup is served from memory, a bound should a change ever go unheard. An answer the clock will change (a grace period or a paid period ending) is reused only until then.',
     ),
   EVENTS_ENDPOINT_URL: httpUrl
     .optional()

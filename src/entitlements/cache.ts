@@ -3,9 +3,9 @@
  * invalidations Postgres sends when a table it depends on changes (see `change-feed.ts` and
  * migration 0009): every instance hears every commit, whichever instance or job made it.
  *
- * Each entry carries tags: `c:<campaignId>`, `x:<externalUserId>` and `p:<patreonUserId>` for each
- * Patreon account the host user connected. An invalidation names tags (or everything) and drops
- * every entry holding one of them.
+ * Each entry carries tags: `c:<campaignId>`, `x:<externalUserId>`, `p:<patreonUserId>` for each
+ * Patreon account the host user connected, and `m:<memberId>` for the membership found. An
+ * invalidation names tags (or everything) and drops every entry holding one of them.
  *
  * A lookup that started before an invalidation and finishes after it may have read the old rows,
  * so `set` takes the token `begin` gave before the read and refuses to store the value when an
