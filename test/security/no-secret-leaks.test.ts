@@ -154,8 +154,6 @@ t.test(
     t.equal(webhookSecrets.length, 1, 'one Patreon webhook secret');
     t.ok(host.received.length >= 3, `${host.received.length} events delivered to the host`);
 
-    const logs = capture.text();
-    t.ok(capture.lines.length > 50, `${capture.lines.length} log lines`);
     t.ok(sent.length > 30, `${sent.length} responses`);
     const atHost = host.received.map((d) => `${JSON.stringify(d.headers)}${d.raw}`).join('\n');
     const tables = await gateway.database.db.execute<{ name: string }>(
@@ -169,6 +167,15 @@ t.test(
       dump += rows.rows.map((r) => String(r.row)).join('\n');
     }
     t.match(dump, /v1\.test\./, 'the dump does hold sealed values');
+
+    // Read after the dump's round trips, so the last response's log line has been written.
+    const logs = capture.text();
+    // The ingest route logs at `warn`: an accepted delivery writes no line.
+    const unlogged = sent
+      .map((response) => response.url.split('?')[0])
+      .filter((path) => !path.startsWith('/webhooks/patreon/'))
+      .filter((path) => !logs.includes(`"url":"${path}`));
+    t.same(unlogged, [], 'every response but accepted deliveries has its log line to search');
 
     for (const [what, secret] of [...secrets, ...browserOnly]) {
       const forms = [secret, encodeURIComponent(secret)];
