@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { API_PREFIX, queries, queryString } from './endpoints.js';
 import { PatreonError } from './errors.js';
-import { badResponse, decodeMany, decodeOne } from './json-api.js';
+import { badResponse, decodeMany, decodeOne, type PageInfo } from './json-api.js';
 import { authorizeUrl, type OAuthClient, requestTokens, type TokenSet } from './oauth.js';
 import { type Page, paginate } from './pagination.js';
 import {
@@ -40,6 +40,20 @@ export type Credentials = { accessToken: string; key?: string; priority?: Priori
 
 export type WebhookInput = { uri: string; triggers: readonly string[] };
 
+export type MembersOptions = {
+  pledgeHistory?: boolean;
+  address?: boolean;
+  /** Resume after this cursor (a sync's saved one). */
+  cursor?: string;
+  /** Members the earlier pages of this pass brought (see `paginate`). */
+  alreadyFetched?: number;
+};
+
+/** A 2xx response's body as it came, for a caller that decodes it itself. */
+export type RawBody = { text: string; contentType: unknown; endpoint: string };
+
+const MEMBERS_ENDPOINT = '/campaigns/{id}/members';
+
 const tokenKey = (credentials: Credentials) =>
   credentials.key ?? createHash('sha256').update(credentials.accessToken).digest('base64url');
 
@@ -67,8 +81,10 @@ export function createPatreonClient(options: PatreonClientOptions) {
     endpoint: string,
     path: string,
     body?: unknown,
+    raw = false,
   ): Promise<Response> {
     const response = await transport.send({
+      raw,
       method,
       path: `${API_PREFIX}${path}`,
       endpoint,
@@ -106,6 +122,14 @@ export function createPatreonClient(options: PatreonClientOptions) {
   }
 
   const id = (value: string) => encodeURIComponent(value);
+  const membersPath = (campaignId: string, opts: MembersOptions, cursor: string | undefined) =>
+    `/campaigns/${id(campaignId)}/members${queryString(
+      queries.members({
+        pledgeHistory: opts.pledgeHistory ?? false,
+        address: opts.address ?? false,
+        cursor,
+      }),
+    )}`;
 
   return {
     governor,
@@ -164,29 +188,34 @@ export function createPatreonClient(options: PatreonClientOptions) {
     members(
       credentials: Credentials,
       campaignId: string,
-      opts: {
-        pledgeHistory?: boolean;
-        address?: boolean;
-        cursor?: string;
-        alreadyFetched?: number;
-      } = {},
+      opts: MembersOptions = {},
     ): AsyncGenerator<Page<Member>> {
       return paginate(
         (cursor) =>
-          many(
-            credentials,
-            'member',
-            '/campaigns/{id}/members',
-            `/campaigns/${id(campaignId)}/members${queryString(
-              queries.members({
-                pledgeHistory: opts.pledgeHistory ?? false,
-                address: opts.address ?? false,
-                cursor,
-              }),
-            )}`,
-          ),
+          many(credentials, 'member', MEMBERS_ENDPOINT, membersPath(campaignId, opts, cursor)),
         opts,
       );
+    },
+
+    /**
+     * As `members`, but each page's body is handed to `decode` as text, and each page carries
+     * what `decode` returned (the sync decodes on a worker thread, off the event loop).
+     */
+    memberPages<P extends { items: { id: string }[]; page: PageInfo }>(
+      credentials: Credentials,
+      campaignId: string,
+      opts: MembersOptions,
+      decode: (body: RawBody) => Promise<P>,
+    ) {
+      return paginate<P['items'][number], P>(async (cursor) => {
+        const path = membersPath(campaignId, opts, cursor);
+        const response = await api(credentials, 'GET', MEMBERS_ENDPOINT, path, undefined, true);
+        return decode({
+          text: response.body as string,
+          contentType: response.headers['content-type'],
+          endpoint: MEMBERS_ENDPOINT,
+        });
+      }, opts);
     },
 
     member: (credentials: Credentials, memberId: string, opts: { address?: boolean } = {}) =>

@@ -244,3 +244,14 @@ export function decodeMany<T extends ResourceType>(
   const items = decodeAll(document, endpoint) as unknown as ResourceOf[T][];
   return { items, page: pageInfo(document) };
 }
+
+/** The body as JSON when it is JSON, else the text (undefined when empty). */
+export function parseBody(text: string, contentType: unknown): unknown {
+  if (text === '') return undefined;
+  if (typeof contentType === 'string' && !contentType.includes('json')) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

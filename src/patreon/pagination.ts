@@ -13,17 +13,20 @@ export type Page<T> = {
  * `meta.pagination.total` (patreon-api.md §5 and the sandbox table: a last page may still carry
  * a cursor; patreon-api.ts#180 looped forever on exactly that).
  */
-export async function* paginate<T extends { id: string }>(
-  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; page: PageInfo }>,
+export async function* paginate<
+  T extends { id: string },
+  R extends { items: T[]; page: PageInfo } = { items: T[]; page: PageInfo },
+>(
+  fetchPage: (cursor: string | undefined) => Promise<R>,
   options: { cursor?: string; alreadyFetched?: number } = {},
-): AsyncGenerator<Page<T>> {
+): AsyncGenerator<Omit<R, 'items' | 'page'> & Page<T>> {
   const seenCursors = new Set<string>();
   const seenIds = new Set<string>();
   let cursor = options.cursor;
   let fetched = options.alreadyFetched ?? 0;
   if (cursor) seenCursors.add(cursor);
   for (;;) {
-    const { items, page } = await fetchPage(cursor);
+    const { items, page, ...rest } = await fetchPage(cursor);
     const fresh = items.filter((item) => !seenIds.has(item.id));
     for (const item of fresh) seenIds.add(item.id);
     fetched += fresh.length;
@@ -35,7 +38,7 @@ export async function* paginate<T extends { id: string }>(
       (items.length > 0 && fresh.length === 0) ||
       items.length === 0 ||
       (page.total !== undefined && fetched >= page.total);
-    yield { items: fresh, nextCursor: done ? undefined : next, total: page.total };
+    yield { ...rest, items: fresh, nextCursor: done ? undefined : next, total: page.total };
     if (done) return;
     seenCursors.add(next);
     cursor = next;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import { packageInfo } from '../package-info.js';
 import { PatreonError } from './errors.js';
+import { parseBody } from './json-api.js';
 import type { Priority, RateGovernor } from './rate-governor.js';
 
 export type TransportOptions = {
@@ -39,6 +40,8 @@ export type Call = {
   body?: string;
   /** Safe to repeat after a 5xx or a network failure (never for token grants: they rotate). */
   idempotent: boolean;
+  /** A 2xx body comes back as the text it was, unparsed: the caller decodes it elsewhere. */
+  raw?: boolean;
 };
 
 export type Response = { status: number; headers: Record<string, unknown>; body: unknown };
@@ -117,6 +120,9 @@ export function createTransport(options: TransportOptions) {
         });
         status = response.statusCode;
         const text = await response.body.text().finally(release);
+        if (call.raw && status >= 200 && status < 300) {
+          return { status, headers: response.headers, body: text };
+        }
         const body = parseBody(text, response.headers['content-type']);
         if (status === 429) {
           const waitMs = retryAfterMs(response.headers, body) ?? throttleBackoff(throttled + 1);
@@ -176,13 +182,3 @@ export function createTransport(options: TransportOptions) {
 }
 
 export type Transport = ReturnType<typeof createTransport>;
-
-function parseBody(text: string, contentType: unknown): unknown {
-  if (text === '') return undefined;
-  if (typeof contentType === 'string' && !contentType.includes('json')) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}

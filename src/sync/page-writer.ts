@@ -8,24 +8,22 @@ import {
   members,
   memberTiers,
   patreonUsers,
-  pledgeEvents,
   posts,
   syncSeen,
   tierBenefits,
   tiers,
 } from '../db/schema/index.js';
-import { prepareUpsert, runUpsert, upsertRows } from '../db/upsert.js';
+import { runUpsert, upsertRows } from '../db/upsert.js';
 import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { recordEvents } from '../events/record-event.js';
-import type { Campaign, Member, Post, User } from '../patreon/resources.js';
+import type { Campaign, Post } from '../patreon/resources.js';
+import type { MemberRow, PreparedMembersPage } from './members-page.js';
 import {
   benefitRow,
   campaignRow,
   defined,
   goalRow,
-  memberRow,
-  pledgeEventRow,
   postRow,
   tierRow,
   userRow,
@@ -36,10 +34,6 @@ import {
  * transaction (which also saves the job's cursor). No statement per row, and rows whose values
  * did not change are not rewritten (see upsertRows).
  */
-
-const uniqueById = <T extends { id: string }>(items: T[]) => [
-  ...new Map(items.map((item) => [item.id, item])).values(),
-];
 
 export async function writeCampaign(tx: DbOrTx, campaign: Campaign, connectionId: string) {
   if (campaign.creator) {
@@ -112,53 +106,6 @@ export type MembersPageResult = {
   changed: number;
 };
 
-/** A page of members turned into statements, ready before its transaction starts. */
-export type PreparedMembersPage = ReturnType<typeof prepareMembersPage>;
-
-/**
- * Everything about a page of members that needs no database: its rows and their JSON. The sync
- * prepares the next page while the database writes this one.
- */
-export function prepareMembersPage(input: {
-  campaignId: string;
-  currency: string | null;
-  members: Member[];
-}) {
-  const page = input.members;
-  const users = uniqueById(page.flatMap((m) => (m.user ? [m.user as User] : [])));
-  const rows = page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency)));
-  const events = uniqueById(
-    page.flatMap((m) =>
-      (m.pledgeHistory ?? []).map((event) => ({
-        id: event.id,
-        row: defined(pledgeEventRow(event, input.campaignId, m.id, m.user?.id)),
-      })),
-    ),
-  );
-  return {
-    campaignId: input.campaignId,
-    page,
-    ids: page.map((m) => m.id),
-    rows,
-    usersCount: users.length,
-    eventsCount: events.length,
-    users: prepareUpsert(
-      patreonUsers,
-      users.map((u) => defined(userRow(u))),
-      { target: [patreonUsers.id] },
-    ),
-    members: prepareUpsert(members, rows, { target: [members.id] }),
-    links: page.flatMap((m) =>
-      (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
-    ),
-    events: prepareUpsert(
-      pledgeEvents,
-      events.map((e) => e.row),
-      { target: [pledgeEvents.id] },
-    ),
-  };
-}
-
 export async function writeMembersPage(
   tx: DbOrTx,
   input: {
@@ -171,8 +118,10 @@ export async function writeMembersPage(
     emitChanges?: { connectionId: string };
   },
 ): Promise<MembersPageResult> {
-  const { page, ids, rows } = input.prepared;
-  if (page.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
+  const { ids, changes } = input.prepared;
+  if (ids.length === 0) return { members: 0, users: 0, pledgeEvents: 0, added: 0, changed: 0 };
+  if (input.emitChanges && !changes)
+    throw new Error('a page emitting changes was prepared without them');
   // One notification for the page, not one per member, tier link and charge.
   await announceCampaignChanges(tx, [input.prepared.campaignId]);
   const before = input.emitChanges ? await readMembershipStates(tx, ids) : undefined;
@@ -182,15 +131,15 @@ export async function writeMembersPage(
   await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, input.prepared.links);
   await runUpsert(tx, input.prepared.events);
   await markSeen(tx, input.jobId, 'member', ids);
-  if (before && input.emitChanges) {
+  if (before && input.emitChanges && changes) {
     const { connectionId } = input.emitChanges;
     await recordEvents(
       tx,
-      page.flatMap((member, index) => {
+      changes.members.flatMap((member, index) => {
         const previous = before.get(member.id);
         const after = advanceMembership(
           previous,
-          rows[index] as typeof members.$inferInsert,
+          changes.rows[index] as MemberRow,
           member.currentlyEntitledTiers?.map((tier) => tier.id),
         );
         return memberChangeEvents({
@@ -204,7 +153,7 @@ export async function writeMembersPage(
     );
   }
   return {
-    members: page.length,
+    members: ids.length,
     users: input.prepared.usersCount,
     pledgeEvents: input.prepared.eventsCount,
     added: written.inserted,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
+import { createMembersPageDecoder } from './members-page-decoder.js';
 import { createSyncRunner } from './runner.js';
 import { createSyncService, SYNC_QUEUE, type SyncService } from './service.js';
 
@@ -20,6 +21,8 @@ const RECONCILE_ALL = 'sync-reconcile-all';
 export const syncPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
     const workerIds: string[] = [];
+    const decoder = createMembersPageDecoder({ thread: true });
+    app.addHook('onClose', () => decoder.close());
     const service = createSyncService({
       db: app.database.db,
       queue: app.queue,
@@ -38,6 +41,7 @@ export const syncPlugin = fp(
       log: app.log,
       sliceMs: config.sync.sliceSeconds * 1000,
       maxRowsPerTransaction: app.database.kind === 'embedded' ? 200 : Number.POSITIVE_INFINITY,
+      decoder,
       metrics: app.metrics,
     });
     app.decorate('sync', service);

@@ -8,16 +8,11 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import type { Page } from '../patreon/pagination.js';
-import type { Member, Post } from '../patreon/resources.js';
+import type { Post } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
-import {
-  type PreparedMembersPage,
-  prepareMembersPage,
-  tombstoneUnseen,
-  writeCampaign,
-  writeMembersPage,
-  writePostsPage,
-} from './page-writer.js';
+import type { DecodedMembersPage, PreparedMembersPage } from './members-page.js';
+import type { MembersPageDecoder } from './members-page-decoder.js';
+import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
 
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
 type JobRow = typeof syncJobs.$inferSelect;
@@ -31,6 +26,38 @@ const emitsChanges = (job: { kind: string; connectionId: string }, lastSyncedAt:
   job.kind === 'reconcile' || lastSyncedAt !== null
     ? { connectionId: job.connectionId }
     : undefined;
+
+type Chunk = { count: number; members?: PreparedMembersPage; posts?: Post[] };
+
+/**
+ * Members pages as their prepared chunks. A member that a page repeats from an earlier one (see
+ * `paginate`) is written again, which changes nothing, but counted once.
+ */
+async function* memberChunks(
+  pages: AsyncGenerator<Pick<DecodedMembersPage, 'chunks'> & Page<{ id: string }>>,
+) {
+  for await (const { items, nextCursor, chunks } of pages) {
+    const fresh = new Set(items.map((item) => item.id));
+    yield {
+      nextCursor,
+      chunks: chunks.map(
+        (members): Chunk => ({ count: members.ids.filter((id) => fresh.has(id)).length, members }),
+      ),
+    };
+  }
+}
+
+/** Posts pages in chunks of `size` posts (at least one chunk: an empty page moves the cursor). */
+async function* postChunks(pages: AsyncGenerator<Page<Post>>, size: number) {
+  for await (const { items, nextCursor } of pages) {
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < items.length || i === 0; i += size) {
+      const posts = items.slice(i, i + size);
+      chunks.push({ count: posts.length, posts });
+    }
+    yield { nextCursor, chunks };
+  }
+}
 
 /** Errors after which retrying cannot help: the job fails at once. */
 const PERMANENT = new Set([
@@ -74,6 +101,7 @@ export function createSyncRunner(deps: {
   sliceMs: number;
   /** Rows of one page written per transaction (see listPhase). */
   maxRowsPerTransaction: number;
+  decoder: MembersPageDecoder;
   metrics?: Pick<Metrics, 'syncCounted' | 'syncJobEnded' | 'syncSliceFailed' | 'syncRateLimitWait'>;
 }) {
   const { db, vault, patreon } = deps;
@@ -138,58 +166,66 @@ export function createSyncRunner(deps: {
     return vault.withAccessToken(job.connectionId, async (credentials) => {
       let pending: SyncCounts = {};
       let pendingDrift = job.drift;
-      const pages =
+      // One transaction per page (a chunk of it on the embedded database, see maxRowsPerTransaction),
+      // committed with the cursor. Members pages arrive decoded and prepared (rows and their JSON)
+      // by the members page worker, off the event loop.
+      const emitChanges = emitsChanges(job, campaign?.lastSyncedAt ?? null);
+      let decoded = 0;
+      const pages: AsyncGenerator<{ nextCursor: string | undefined; chunks: Chunk[] }> =
         kind === 'members'
-          ? patreon.members(credentials, job.campaignId as string, {
-              pledgeHistory: true,
-              address,
-              cursor: job.cursor ?? undefined,
-              alreadyFetched: job.counts.members ?? 0,
-            })
-          : patreon.posts(credentials, job.campaignId as string, {
-              cursor: job.cursor ?? undefined,
-              alreadyFetched: job.counts.posts ?? 0,
-            });
-      // One transaction per page, committed with the cursor. The embedded database fails to
-      // commit very large transactions, so there a page is written in chunks and only the last
-      // chunk moves the cursor: a crash in between re-reads the page, and upserts are idempotent.
-      // An empty page is one empty chunk (it still moves the cursor). Members chunks are
-      // prepared (rows and their JSON) as soon as the page arrives.
-      const prepare = (page: Page<Member> | Page<Post>) => {
-        const chunks: { items: (Member | Post)[]; members?: PreparedMembersPage }[] = [];
-        for (let i = 0; i < page.items.length || i === 0; i += deps.maxRowsPerTransaction) {
-          const items = page.items.slice(i, i + deps.maxRowsPerTransaction);
-          chunks.push({
-            items,
-            members:
-              kind === 'members'
-                ? prepareMembersPage({
-                    campaignId: job.campaignId as string,
-                    currency: campaign?.currency ?? null,
-                    members: items as Member[],
-                  })
-                : undefined,
-          });
-        }
-        return { page, chunks };
-      };
-      // The next page is fetched and prepared while this one is written: Patreon's latency, our
-      // CPU and the database's overlap.
+          ? memberChunks(
+              patreon.memberPages(
+                credentials,
+                job.campaignId as string,
+                {
+                  pledgeHistory: true,
+                  address,
+                  cursor: job.cursor ?? undefined,
+                  alreadyFetched: job.counts.members ?? 0,
+                },
+                (body) =>
+                  deps.decoder.decode(
+                    {
+                      ...body,
+                      campaignId: job.campaignId as string,
+                      currency: campaign?.currency ?? null,
+                      chunkSize: deps.maxRowsPerTransaction,
+                      withChanges: emitChanges !== undefined,
+                    },
+                    // The slice's first page: nothing is being written yet that decoding here
+                    // could hold up, and the worker is still starting.
+                    decoded++ === 0,
+                  ),
+              ),
+            )
+          : postChunks(
+              patreon.posts(credentials, job.campaignId as string, {
+                cursor: job.cursor ?? undefined,
+                alreadyFetched: job.counts.posts ?? 0,
+              }),
+              deps.maxRowsPerTransaction,
+            );
+      // The next page is fetched and decoded while this one is written: Patreon's latency, the
+      // decoding and the database overlap. A crash between the chunks of a page re-reads the
+      // page (upserts are idempotent); only its last chunk moves the cursor.
       const fetchNext = () =>
-        pages.next().then((result) => (result.done ? undefined : prepare(result.value)));
+        pages.next().then((result) => (result.done ? undefined : result.value));
       let upcoming = fetchNext();
       for (;;) {
         const fetched = await upcoming;
         if (!fetched) break;
-        const { page, chunks } = fetched;
-        const done = page.nextCursor === undefined;
-        if (!done) {
+        const { nextCursor, chunks } = fetched;
+        const done = nextCursor === undefined;
+        // Past the slice's deadline this page is the slice's last: the next one is not fetched
+        // (a page fetched and then dropped would cost Patreon calls twice).
+        const sliceEnds = !done && Date.now() >= deadline;
+        if (!done && !sliceEnds) {
           upcoming = fetchNext();
-          // Settled later or never (when the slice stops here): never an unhandled rejection.
+          // Settled later or never (when a cancelled job stops here): never an unhandled rejection.
           upcoming.catch(() => {});
         }
         let stillActive = true;
-        for (const [index, { items, members: prepared }] of chunks.entries()) {
+        for (const [index, { count, members: prepared, posts: items }] of chunks.entries()) {
           const last = index === chunks.length - 1;
           stillActive = await db.transaction(async (tx) => {
             // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
@@ -205,11 +241,11 @@ export function createSyncRunner(deps: {
               const written = await writeMembersPage(tx, {
                 jobId: job.id,
                 prepared: prepared as PreparedMembersPage,
-                emitChanges: emitsChanges(job, campaign?.lastSyncedAt ?? null),
+                emitChanges,
               });
               delta = {
                 pages: last ? 1 : 0,
-                members: written.members,
+                members: count,
                 users: written.users,
                 pledgeEvents: written.pledgeEvents,
               };
@@ -222,7 +258,7 @@ export function createSyncRunner(deps: {
               const written = await writePostsPage(tx, {
                 jobId: job.id,
                 campaignId: job.campaignId as string,
-                posts: items as never,
+                posts: items ?? [],
               });
               delta = { pages: last ? 1 : 0, posts: written };
             }
@@ -233,7 +269,7 @@ export function createSyncRunner(deps: {
               return true;
             }
             await save(tx, job, {
-              cursor: done ? null : (page.nextCursor as string),
+              cursor: done ? null : nextCursor,
               phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
               counts: add(add(job.counts, pending), delta),
               drift,
@@ -244,7 +280,7 @@ export function createSyncRunner(deps: {
           if (!stillActive) break;
         }
         if (!stillActive || done) return true;
-        if (Date.now() >= deadline) return false;
+        if (sliceEnds) return false;
       }
       return true;
     });
@@ -322,6 +358,10 @@ export function createSyncRunner(deps: {
     const job = await load(jobId);
     if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return 'done';
     const deadline = Date.now() + deps.sliceMs;
+    // Members pages are coming: the worker loads while the campaign and the first page arrive.
+    if (job.phase === null || job.phase === 'campaign' || job.phase === 'members') {
+      deps.decoder.warm();
+    }
     usageMarks.set(job, usageOf(job));
     await save(db, job, {
       status: 'running',

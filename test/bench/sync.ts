@@ -7,8 +7,9 @@
  * own, pointed at the sandbox as its Patreon, driven over HTTP (`POST /v1/connections/{id}/sync`,
  * then `GET /v1/sync-jobs/{id}` until it succeeds). Time runs from that request to the job's
  * success; peak RSS is the kernel's high-water mark of that process (`VmHWM` in
- * /proc/<pid>/status), its start RSS the `VmRSS` just before the request. For the embedded
- * database that includes the database itself, which runs in-process.
+ * /proc/<pid>/status, its page-decoding worker thread included), its start RSS the `VmRSS` just
+ * before the request. For the embedded database that includes the database itself, which runs
+ * in-process. `BENCH_PROFILE=<dir>` writes the service's CPU profile there.
  *
  * The naive baseline writes the same pages one statement per member (and per tier link and pledge
  * event) in transactions of 50 members, as such integrations are commonly written (each announcing
@@ -34,7 +35,7 @@ import { runMigrations } from '../../src/db/migrations.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { memberRow, pledgeEventRow } from '../../src/sync/resource-rows.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
-import { buildService, imageNodeOptions } from './load.js';
+import { buildService, imageNodeOptions, spawnService } from './load.js';
 import { report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
@@ -192,10 +193,7 @@ const stopped = (child: ChildProcess) =>
 /** One full sync by the compiled service in its own process, driven over HTTP. */
 async function serviceSync(kind: Kind, token: Token) {
   const prepared = await prepareDatabase(kind, token);
-  const service = spawn(process.execPath, ['dist/main.js'], {
-    env: serviceEnv(prepared.dataDir, prepared.url),
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const service = await spawnService(serviceEnv(prepared.dataDir, prepared.url));
   try {
     await waitFor(async () => {
       const response = await request(`http://127.0.0.1:${SERVICE_PORT}/readyz`);

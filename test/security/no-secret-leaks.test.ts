@@ -172,7 +172,7 @@ t.test(
     const logs = capture.text();
     // The ingest route logs at `warn`: an accepted delivery writes no line.
     const unlogged = sent
-      .map((response) => response.url.split('?')[0])
+      .map((response) => response.url.split('?')[0] ?? '')
       .filter((path) => !path.startsWith('/webhooks/patreon/'))
       .filter((path) => !logs.includes(`"url":"${path}`));
     t.same(unlogged, [], 'every response but accepted deliveries has its log line to search');
