@@ -20,15 +20,20 @@ export function coalesce<In, Out>(
   let inFlight = 0;
 
   async function runBatch(batch: Waiting<In, Out>[]) {
+    let results: Out[];
     try {
-      const results = await run(batch.map((entry) => entry.item));
-      for (const [index, entry] of batch.entries()) entry.resolve(results[index] as Out);
+      results = await run(batch.map((entry) => entry.item));
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
-    } finally {
       inFlight--;
       pump();
+      for (const entry of batch) entry.reject(error);
+      return;
     }
+    // The next batch is sent before this one's callers resume: the database works on it while
+    // they answer.
+    inFlight--;
+    pump();
+    for (const [index, entry] of batch.entries()) entry.resolve(results[index] as Out);
   }
 
   function pump() {

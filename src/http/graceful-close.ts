@@ -15,8 +15,10 @@ export const gracefulClose = fp(
       sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
       sweeper.unref();
     });
-    app.addHook('onSend', async (_request, reply) => {
+    // A callback hook: no promise per response.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing) reply.header('connection', 'close');
+      done(null, payload);
     });
     app.addHook('onClose', async () => clearInterval(sweeper));
   },
