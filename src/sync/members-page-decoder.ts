@@ -48,6 +48,8 @@ function startWorker(heapMb: number | undefined) {
     },
   });
   const pending = new Map<number, Pending>();
+  /** The pages out, settled either way: what `stop` waits for. */
+  const out = new Set<Promise<unknown>>();
   let nextId = 0;
   let failure: unknown;
   const fail = (error: unknown) => {
@@ -70,30 +72,22 @@ function startWorker(heapMb: number | undefined) {
       return failure === undefined;
     },
     decode(request: MembersPageRequest) {
-      return new Promise<DecodedMembersPage>((resolve, reject) => {
+      const decoded = new Promise<DecodedMembersPage>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
         const id = nextId++;
         pending.set(id, { resolve, reject });
         worker.ref();
         worker.postMessage({ id, request });
       });
+      const settled: Promise<unknown> = decoded.then(
+        () => out.delete(settled),
+        () => out.delete(settled),
+      );
+      out.add(settled);
+      return decoded;
     },
     /** Once the pages it is decoding are answered. */
     async stop() {
-      const out = [...pending.values()].map(
-        (entry) =>
-          new Promise<void>((settled) => {
-            const { resolve, reject } = entry;
-            entry.resolve = (page) => {
-              resolve(page);
-              settled();
-            };
-            entry.reject = (error) => {
-              reject(error);
-              settled();
-            };
-          }),
-      );
       await Promise.all(out);
       await worker.terminate();
     },
@@ -105,8 +99,7 @@ function startWorker(heapMb: number | undefined) {
  * of 500 members with their pledge history is tens of milliseconds of CPU: on the event loop it
  * held up the statements writing the page before it, and every API request meanwhile. One worker,
  * started on first use (or by `warm`) and replaced if it dies: the pages it had fail, and their
- * sync slice is retried. `thread: false` decodes inline, with the
- * same results.
+ * sync slice is retried. `thread: false` decodes inline, with the same results.
  */
 export function createMembersPageDecoder(options: {
   thread: boolean;
