@@ -30,6 +30,11 @@
  * warm-up's rate, so none is cut off. Afterwards the rows stored must equal the 2xx answers of
  * warm-up and run exactly, and every id a 2xx named is looked up ("lost": not stored). Req/s,
  * p50 and p99 are the measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service.
+ *
+ * Then a charge day (`chargeday`) on real PostgreSQL: 100,000 `members:update` deliveries, one
+ * per member, into a fresh service; printed: the time until all are stored, the time until all
+ * are applied (the drain), and that every member is in `members` and a sample of 100 reads back
+ * through `GET /v1/members/{id}` as delivered.
  */
 import { spawn } from 'node:child_process';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
@@ -38,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { request } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -69,6 +75,7 @@ const SECRET = 'bench-webhook-secret-0123456789abcdef';
 const CAMPAIGN = '1234560';
 const TIER = '54321';
 const EVENT = 'members:update';
+const API_KEY = 'w'.repeat(32);
 
 const serviceEnv = (
   dataDir: string,
@@ -81,7 +88,7 @@ const serviceEnv = (
   LOG_LEVEL: logLevel,
   DATA_DIR: dataDir,
   ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(POOL_MAX) } : {}),
-  API_KEYS: 'w'.repeat(32),
+  API_KEYS: API_KEY,
   TOKEN_KEYS: TOKEN_KEY,
   // Live mode with a Patreon nobody calls: member deliveries apply without any API call.
   PATREON_CLIENT_ID: 'bench-client-id',
@@ -90,13 +97,16 @@ const serviceEnv = (
   RETURN_TO_ALLOWLIST: 'http://127.0.0.1/',
 });
 
-/** Member number `n` as Patreon delivers it on `members:update` (~1.3 KB). */
-function memberBody(n: number): string {
-  // Patreon's member ids are UUIDs; this one is derived from n.
-  const memberId = createHash('md5')
+/** Patreon's member ids are UUIDs; member `n`'s is derived from n. */
+const memberIdOf = (n: number) =>
+  createHash('md5')
     .update(`bench-member-${n}`)
     .digest('hex')
     .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
+/** Member number `n` as Patreon delivers it on `members:update` (~1.3 KB). */
+function memberBody(n: number): string {
+  const memberId = memberIdOf(n);
   const userId = String(70_000_000 + n);
   const api = 'https://www.patreon.com/api/oauth2/v2';
   return JSON.stringify({
@@ -199,7 +209,10 @@ let sequence = 0;
 
 type Delivered = Load & { ids: string[]; duplicates: number };
 
-/** One autocannon run of `amount` distinct deliveries: it ends when every one was answered. */
+/**
+ * One autocannon run of `amount` distinct deliveries: it ends when every one was answered. Each
+ * names a member never delivered before in this process.
+ */
 async function load(webhookId: string, amount: number): Promise<Delivered> {
   const ids: string[] = [];
   let duplicates = 0;
@@ -332,6 +345,90 @@ async function naiveRun(): Promise<Measured> {
   }
 }
 
+const CHARGE_DAY_MEMBERS = 100_000;
+
+type ChargeDay = {
+  delivered: Load;
+  storedSeconds: number;
+  drainedSeconds: number;
+  applied: number;
+  notApplied: number;
+  lost: number;
+  members: number;
+  visible: number;
+  sample: number;
+};
+
+/**
+ * The 1st of the month: a big creator's charges arrive as one `members:update` per member, for
+ * 100,000 members, as fast as 50 connections deliver them. Timed from the first request until
+ * every delivery is stored (its 200), and until every one is applied: each member is then in
+ * `members`, and a sample of 100 reads back through `GET /v1/members/{id}` as delivered.
+ */
+async function chargeDayRun(): Promise<ChargeDay> {
+  const prepared = await prepareDatabase('postgres');
+  const url = prepared.url as string;
+  const service = await spawnService(serviceEnv(prepared.dataDir, url));
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the service', service);
+    const first = sequence;
+    const started = performance.now();
+    const delivered = await load(prepared.webhookId, CHARGE_DAY_MEMBERS);
+    const storedSeconds = (performance.now() - started) / 1000;
+    let counts = await stored(pool, prepared.webhookId, delivered.ids);
+    const deadline = Date.now() + 600_000;
+    while ((counts.byStatus.received ?? 0) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      counts = await stored(pool, prepared.webhookId, []);
+    }
+    const drainedSeconds = (performance.now() - started) / 1000;
+    const members = await pool.query<{ n: string }>(
+      'select count(*) as n from members where campaign_id = $1 and deleted_at is null',
+      [CAMPAIGN],
+    );
+    // A sample across the burst, read back through the API as the host would.
+    let visible = 0;
+    const sample = Array.from({ length: 100 }, (_, i) => first + i * (CHARGE_DAY_MEMBERS / 100));
+    for (const n of sample) {
+      const response = await request(`http://127.0.0.1:${PORT}/v1/members/${memberIdOf(n)}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const member = (await response.body.json()) as {
+        fullName?: string;
+        patronStatus?: string;
+        lastChargeStatus?: string;
+        entitledTiers?: { id: string }[];
+      };
+      if (
+        response.statusCode === 200 &&
+        member.fullName === `Patron Number ${n}` &&
+        member.patronStatus === 'active_patron' &&
+        member.lastChargeStatus === 'Paid' &&
+        member.entitledTiers?.some((tier) => tier.id === TIER)
+      ) {
+        visible++;
+      }
+    }
+    const after = await stored(pool, prepared.webhookId, delivered.ids);
+    return {
+      delivered,
+      storedSeconds,
+      drainedSeconds,
+      applied: counts.byStatus.applied ?? 0,
+      notApplied: counts.rows - (counts.byStatus.applied ?? 0),
+      lost: delivered.ids.length - after.found,
+      members: Number(members.rows[0]?.n ?? 0),
+      visible,
+      sample: sample.length,
+    };
+  } finally {
+    await pool.end();
+    await stopService(service);
+    await prepared.drop();
+  }
+}
+
 /** Bare Fastify, raw body, verify, one INSERT per request, 200 after it commits. */
 async function naiveReceiver(url: string, webhookId: string) {
   const pool = new pg.Pool({ connectionString: url, max: POOL_MAX });
@@ -420,7 +517,7 @@ if (mode === '--naive') {
     });
   };
   // `npm run bench:webhooks -- service,naive`: a subset, e.g. while debugging.
-  const runs = new Set((mode ?? 'service,warn,naive,embedded').split(','));
+  const runs = new Set((mode ?? 'service,warn,naive,embedded,chargeday').split(','));
   const measured: [string, Measured][] = [];
   const run = async (key: string, name: string, measure: () => Promise<Measured>) => {
     if (!runs.has(key)) return undefined;
@@ -440,6 +537,38 @@ if (mode === '--naive') {
   }
   for (const [name, result] of measured) {
     if (result !== naive) reportRun(name, result, naive);
+  }
+  if (runs.has('chargeday')) {
+    const day = await chargeDayRun();
+    const complete =
+      day.delivered.ok === CHARGE_DAY_MEMBERS &&
+      day.lost === 0 &&
+      day.notApplied === 0 &&
+      day.members === CHARGE_DAY_MEMBERS &&
+      day.visible === day.sample;
+    console.log(
+      `charge day, service postgres (info): ${CHARGE_DAY_MEMBERS.toLocaleString('en')} members:update deliveries, one per member: all stored in ${day.storedSeconds.toFixed(1)} s (${Math.round(day.delivered.ok / day.delivered.seconds)} req/s, p99 ${day.delivered.p99} ms, non-2xx ${day.delivered.non2xx + day.delivered.errors}, lost ${day.lost}); drained (every one applied) ${day.drainedSeconds.toFixed(1)} s after the first delivery: applied ${day.applied}, not applied ${day.notApplied}, members ${day.members}, API sample ${day.visible}/${day.sample} as delivered → ${complete ? 'complete' : 'INCOMPLETE'}`,
+    );
+    report({
+      bench: 'webhooks',
+      case: 'charge day, postgres: 100,000 member updates stored',
+      figure: { value: day.storedSeconds, unit: 's' },
+    });
+    report({
+      bench: 'webhooks',
+      case: 'charge day, postgres: stored and applied (time to drain)',
+      figure: { value: day.drainedSeconds, unit: 's' },
+    });
+    report({
+      bench: 'webhooks',
+      case: 'charge day, postgres',
+      figure: {
+        value: CHARGE_DAY_MEMBERS - Math.min(day.applied, day.members) + (day.sample - day.visible),
+        unit: 'not stored, applied or visible',
+      },
+      goal: '0 (all, and a sample of 100 through the API)',
+      met: complete,
+    });
   }
   process.exit(0);
 }
