@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { type FastifyPluginAsyncZod, serializerCompiler } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../config/config.js';
 import { startChangeFeed } from '../db/change-feed.js';
+import { okThrough } from '../http/hot-route.js';
 import { problemResponses } from '../http/problem.js';
 import { createInvalidatingCache } from './cache.js';
 import { ENTITLING_CHARGES } from './policy.js';
@@ -108,15 +109,4 @@ function parseTags(payload: string): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A route serializer compiler: 200 answers through `serialize`, every other status (problems)
- * through the app's zod serializer.
- */
-function okThrough<T>(serialize: (value: T) => string) {
-  // Fastify types `schema` as the route's whole schema; at run time it is the response schema of
-  // that status, which is what the zod serializer takes.
-  return <R extends { httpStatus?: string | undefined }>(route: R) =>
-    route.httpStatus === '200' ? serialize : serializerCompiler(route as never);
 }

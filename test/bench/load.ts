@@ -16,6 +16,9 @@ export const PG_URL =
 export const CONNECTIONS = 50;
 export const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP_REQUESTS ?? 1000);
 export const RUN_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** A warm run shorter than this sets the measured run's size from another, longer one. */
+const WARM_SECONDS = 1.5;
+const MAX_WARM_RUNS = 4;
 
 /** `BENCH_PORT`, else a port picked at random from 40 above `base`. */
 export const benchPort = (base: number) =>
@@ -207,11 +210,16 @@ export async function measure<L extends Load>(
   load: (amount: number) => Promise<L>,
   options: { warmUp?: number } = {},
 ): Promise<L & Usage & { warmUps: L[] }> {
-  // The first requests run cold (JIT, pool connects, caches); the second part of the warm-up
-  // (about 2 s) sets the count of the measured run.
+  // The first requests run cold (JIT, pool connects, caches). Then warm runs of about 2 s at the
+  // rate seen so far, until one lasts at least WARM_SECONDS: a short one is mostly connection
+  // set-up and ramp, and would set the measured run far below RUN_SECONDS.
   const cold = await load(Math.max(WARMUP_REQUESTS, options.warmUp ?? 0));
-  const coldRate = cold.ok / cold.seconds;
-  const warm = await load(Math.max(WARMUP_REQUESTS, Math.round(coldRate * 2)));
+  const warmUps = [cold];
+  let warm = cold;
+  do {
+    warm = await load(Math.max(WARMUP_REQUESTS, Math.round((warm.ok / warm.seconds) * 2)));
+    warmUps.push(warm);
+  } while (warm.seconds < WARM_SECONDS && warmUps.length <= MAX_WARM_RUNS);
   const amount = Math.max(CONNECTIONS * 20, Math.round((warm.ok / warm.seconds) * RUN_SECONDS));
   const cpuBefore = await cpuSeconds(pid);
   const machineBefore = await machineBusySeconds();
@@ -233,7 +241,7 @@ export async function measure<L extends Load>(
     loadCpu: (own.user + own.system) / 1e6 / span,
     machineCpu: machine / span,
     postgresCpu: postgres / span,
-    warmUps: [cold, warm],
+    warmUps,
   };
 }
 

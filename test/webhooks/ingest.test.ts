@@ -34,6 +34,8 @@ t.test(
     t.equal(response.statusCode, 200, response.body);
     t.same(Object.keys(response.json()).sort(), ['duplicate', 'id']);
     t.equal(response.json().duplicate, false);
+    t.match(response.json().id, /^[1-9][0-9]*$/, 'our id, as a string of digits');
+    t.equal(response.headers['content-type'], 'application/json; charset=utf-8');
     const rows = await stored();
     t.equal(rows.length, 1);
     t.ok(rows[0]?.body.equals(body), 'the raw bytes, not a re-serialisation');
@@ -111,6 +113,12 @@ t.test('unknown webhooks, unknown events and oversized bodies are refused', asyn
   t.equal(unknown.statusCode, 404);
   t.equal(unknown.json().code, 'WEBHOOK_NOT_FOUND');
   t.equal((await deliver(app, 'not-a-uuid', { secret: SECRET, body })).statusCode, 404);
+  // Past the path parameter's bound: refused by the route's schema, as a validation problem.
+  const long = await deliver(app, 'a'.repeat(65), { secret: SECRET, body });
+  t.equal(long.statusCode, 400);
+  t.equal(long.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.equal(long.json().code, 'VALIDATION_FAILED');
+  t.equal((await deliver(app, 'a'.repeat(64), { secret: SECRET, body })).statusCode, 404);
   t.equal(
     (await deliver(app, '..%2F..%2Fv1%2Fconnections', { secret: SECRET, body })).statusCode,
     404,
