@@ -28,6 +28,15 @@ export function report(row: Omit<ResultRow, 'ratio'>) {
 }
 
 /** 12,345 · 123 · 12.3 · 1.23: three significant digits at most below 1,000. */
+/** The middle value (the mean of the two middle ones for an even count): rounds' figure. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value) || Math.abs(value) >= 100) {

@@ -70,7 +70,7 @@ import {
   type Usage,
   waitFor,
 } from './load.js';
-import { report } from './results.js';
+import { median, report } from './results.js';
 
 type Kind = 'postgres' | 'embedded';
 
@@ -86,14 +86,6 @@ const API_KEY = 'w'.repeat(32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 const serviceEnv = (
   dataDir: string,
