@@ -4,7 +4,7 @@ import type { RawBody } from '../patreon/client.js';
 import { decodeMany, type PageInfo, parseBody } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
 
-import { defined, memberRow, pledgeEventRow, userRow } from './resource-rows.js';
+import { memberRow, pledgeEventRow, userRow } from './resource-rows.js';
 
 /**
  * A page of members from Patreon's response text to the statements that write it, with no
@@ -45,13 +45,16 @@ export function prepareMembersPage(input: {
   withChanges?: boolean;
 }): PreparedMembersPage {
   const page = input.members;
+  // Rows keep their undefined attributes: the upsert leaves them out of its statements anyway,
+  // and deleting them (`defined`) turned every row into a slow dictionary object (bench: a page
+  // of 500 members prepared in ~20 instead of ~27 ms).
   const users = uniqueById(page.flatMap((m) => (m.user ? [m.user as User] : [])));
-  const rows = page.map((m) => defined(memberRow(m, input.campaignId, 'sync', input.currency)));
+  const rows = page.map((m) => memberRow(m, input.campaignId, 'sync', input.currency));
   const events = uniqueById(
     page.flatMap((m) =>
       (m.pledgeHistory ?? []).map((event) => ({
         id: event.id,
-        row: defined(pledgeEventRow(event, input.campaignId, m.id, m.user?.id)),
+        row: pledgeEventRow(event, input.campaignId, m.id, m.user?.id),
       })),
     ),
   );
@@ -62,7 +65,7 @@ export function prepareMembersPage(input: {
     eventsCount: events.length,
     users: prepareUpsert(
       patreonUsers,
-      users.map((u) => defined(userRow(u))),
+      users.map((u) => userRow(u)),
       { target: [patreonUsers.id] },
     ),
     members: prepareUpsert(members, rows, { target: [members.id] }),
