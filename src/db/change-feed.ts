@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 
@@ -21,6 +22,8 @@ export function startChangeFeed(options: {
   const retry = options.retryMs ?? { first: 1_000, max: 30_000 };
   const log = options.log.child({ channel: options.channel });
   let current: pg.Client | undefined;
+  /** The socket of the client being connected and its attempt: `close` cuts it short, waits. */
+  let opening: { socket: net.Socket; attempt: Promise<void> } | undefined;
   let closed = false;
   let delay = retry.first;
   let timer: NodeJS.Timeout | undefined;
@@ -34,17 +37,27 @@ export function startChangeFeed(options: {
     if (closed) return;
     log.warn({ err: error, retryInMs: delay }, 'change feed lost; reconnecting');
     clearTimeout(timer);
-    timer = setTimeout(connect, delay);
+    timer = setTimeout(start, delay);
     delay = Math.min(delay * 2, retry.max);
   }
 
-  async function connect() {
+  function start() {
+    // Our own socket (what pg would create), so a connect that hangs can be cut.
+    const socket = new net.Socket();
     const client = new pg.Client({
       connectionString: options.connectionString,
       application_name: 'patreon-gateway-listen',
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
+      stream: () => socket,
     });
+    const attempt = connect(client).finally(() => {
+      if (opening?.socket === socket) opening = undefined;
+    });
+    opening = { socket, attempt };
+  }
+
+  async function connect(client: pg.Client) {
     let gone = false;
     const fail = (error?: unknown) => {
       if (gone) return;
@@ -75,11 +88,18 @@ export function startChangeFeed(options: {
     options.onUp();
   }
 
-  void connect();
+  start();
   return {
     async close() {
       closed = true;
       clearTimeout(timer);
+      // A connect under way is cut, not left to finish on its own: a server that accepted the
+      // socket but never answers would hold it (pg's own end waits for the server's goodbye).
+      if (opening) {
+        const { socket, attempt } = opening;
+        socket.destroy();
+        await attempt;
+      }
       const client = current;
       current = undefined;
       if (client) await client.end().catch(() => {});

@@ -23,7 +23,7 @@ const RETRY_AFTER_SECONDS = 5;
 const WEBHOOK_ID_MAX = 64;
 
 const params = z.object({ webhookId: z.string().max(WEBHOOK_ID_MAX) });
-const stored = z.object({
+const receipt = z.object({
   id: z.string().describe('Our id of the stored event.'),
   duplicate: z.boolean().describe('True when these exact bytes were stored before.'),
 });
@@ -35,7 +35,7 @@ const plainParams = (data: unknown) => {
 };
 
 /** The 200 answer, written field by field (two fields, both always present). */
-const writeStored = ({ id, duplicate }: z.output<typeof stored>) =>
+const writeReceipt = ({ id, duplicate }: z.output<typeof receipt>) =>
   `{"id":${JSON.stringify(id)},"duplicate":${duplicate === true}}`;
 
 /**
@@ -63,7 +63,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
       logLevel: 'warn',
       // Every delivery passes here: zod's parse and encode were ~5% of a request's CPU.
       validatorCompiler: plainFirst(plainParams),
-      serializerCompiler: okThrough(writeStored),
+      serializerCompiler: okThrough(writeReceipt),
       schema: {
         operationId: 'receivePatreonWebhook',
         tags: ['webhooks'],
@@ -73,7 +73,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
         description: `The URI we register at Patreon for one campaign; \`webhookId\` is our own unguessable id. The raw body must carry \`X-Patreon-Signature\` (hex HMAC-MD5 of the exact bytes with that webhook's secret) and a known \`X-Patreon-Event\` (${TRIGGERS.map((t) => `\`${t}\``).join(', ')}). The event is stored before the 200; a redelivery of the same bytes is acknowledged and stored once. 503 with \`Retry-After\` when it cannot be stored, so Patreon retries.`,
         params,
         response: {
-          200: stored,
+          200: receipt,
           ...problemResponses(400, 404, 413, 503),
           401: {
             ...problemResponses(401)[401],
