@@ -201,8 +201,8 @@ export type Usage = {
 };
 
 /**
- * A warm-up of a fixed count (at least `warmUp`), then about RUN_SECONDS of load at a fixed count
- * (the warm-up's rate), so no request is cut off. `load(amount)` runs one autocannon run; `pid` is
+ * A warm-up of a fixed count (at least `warmUp`) and warm runs until one lasts WARM_SECONDS, then
+ * about RUN_SECONDS of load at a fixed count (the last warm run's rate), so no request is cut off. `load(amount)` runs one autocannon run; `pid` is
  * the receiver's process. Returns the measured run with the CPU used during it, and the warm-ups.
  */
 export async function measure<L extends Load>(

@@ -27,7 +27,6 @@ export function report(row: Omit<ResultRow, 'ratio'>) {
   appendFileSync(file, `${JSON.stringify({ ...row, ratio })}\n`);
 }
 
-/** 12,345 · 123 · 12.3 · 1.23: three significant digits at most below 1,000. */
 /** The middle value (the mean of the two middle ones for an even count): rounds' figure. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,6 +36,7 @@ export function median(values: number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/** 12,345 · 123 · 12.3 · 1.23: three significant digits at most below 1,000. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value) || Math.abs(value) >= 100) {

@@ -32,9 +32,9 @@
  * lower bounds; the CPU each used is printed. The bodies are built and signed before each run, so
  * the load generator only sends them. Each receiver gets a warm-up (1,000 requests, then about
  * 2 s more, repeated until a warm run lasts 1.5 s), then the measured run: a fixed number of
- * requests, about 10 s at the warm-up's rate, so none is cut off. Afterwards the rows stored must equal the 2xx answers of
- * warm-up and run exactly, and every id a 2xx named is looked up ("lost": not stored). Req/s,
- * p50 and p99 are the measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service.
+ * requests, about 10 s at the warm-up's rate, so none is cut off. Afterwards the rows stored must
+ * equal the 2xx answers of warm-up and run exactly, and every id a 2xx named is looked up
+ * ("lost": not stored). Req/s, p50 and p99 are the measured run's. `BENCH_PROFILE=<dir>` writes a CPU profile of the service.
  *
  * Then a charge day (`chargeday`) on real PostgreSQL: 100,000 `members:update` deliveries, one
  * per member, into a fresh service; printed: the time until all are stored, the time until all
@@ -518,7 +518,6 @@ if (mode === '--naive') {
     console.log(
       `goals, ${name}${service.length > 1 ? ` over ${service.length} rounds` : ''}: ${checks.map(([text, met]) => `${text} ${met ? 'met' : 'MISSED'}`).join('; ')}`,
     );
-    return { ratio, p99, failedOrLost: failed + lost, met: checks.every(([, met]) => met) };
   };
   /** The summary rows of a receiver's runs (one per round); issue 8's goals hold on Postgres. */
   const reportRuns = (name: string, service: Measured[], naive: Measured[]) => {
