@@ -36,6 +36,14 @@ import { syncPlugin } from './sync/plugin.js';
 import { syncRoutes } from './sync/routes.js';
 import { webhooksPlugin } from './webhooks/plugin.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { type Clock, systemClock } from './shared/clock.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** "Now" for Patreon's dates (see shared/clock.ts). */
+    clock: Clock;
+  }
+}
 
 export type BuildAppOptions = {
   config: Config;
@@ -43,6 +51,8 @@ export type BuildAppOptions = {
   logger?: FastifyBaseLogger;
   /** Defaults to opening the database the config names. The app closes it on close. */
   database?: Database;
+  /** Defaults to the system clock; tests pin it (see shared/clock.ts). */
+  clock?: Clock;
 };
 
 /** The largest `/v1` request is a few KB of JSON; the global limit is sized for webhooks. */
@@ -67,6 +77,7 @@ export async function buildApp({
   config,
   logger,
   database,
+  clock = systemClock,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
@@ -87,6 +98,7 @@ export async function buildApp({
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();
 
+  app.decorate('clock', clock);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', (request, reply, done) => {
@@ -126,6 +138,8 @@ export async function buildApp({
       clientSecret: config.patreon.clientSecret,
       redirectUris: [config.patreon.redirectUri],
       publicBaseUrl: config.patreon.baseUrl,
+      // The same "now" as the service's, so the sandbox's dates and our decisions agree.
+      now: () => clock().getTime(),
     });
   }
   await app.register(

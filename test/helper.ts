@@ -13,9 +13,18 @@ import { type Config, loadConfig } from '../src/config/config.js';
 import { type Database, dumpEmbedded, openDatabase } from '../src/db/database.js';
 import { migrationsFolder, runMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/http/logger.js';
+import { type Clock, startingClock } from '../src/shared/clock.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdefghijklmnopqrstuvwxyz';
 export const SECOND_API_KEY = 'test-key-second-0123456789abcdefghijklmnopqrstu';
+
+/**
+ * Every test runs at this moment (then ticking): the service's clock and the sandbox's, whose
+ * generated dates are anchored at the start of that month. So no answer depends on the day the
+ * suite runs (README, Test); a test that needs another moment passes its own clock.
+ */
+export const TEST_NOW = '2026-03-15T12:00:00.000Z';
+export const testClock = (start: Date | string = TEST_NOW) => startingClock(start);
 
 /** Set TEST_DATABASE_URL to run every test against a real PostgreSQL server instead of PGlite. */
 export const realDatabaseUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -45,16 +54,19 @@ export async function build(
     extend?: (app: FastifyInstance) => void;
     /** Use this database instead of a fresh one. */
     database?: Database;
+    /** The service's clock; defaults to one starting at TEST_NOW. */
+    clock?: Clock;
   } = {},
-): Promise<{ app: FastifyInstance; config: Config; database: Database }> {
+): Promise<{ app: FastifyInstance; config: Config; database: Database; clock: Clock }> {
   const config = testConfig(options.env);
   const database = options.database ?? (await freshDatabase(t));
   const logger = options.logger ?? pino({ level: 'silent' });
-  const app = await buildApp({ config, database, logger });
+  const clock = options.clock ?? testClock();
+  const app = await buildApp({ config, database, logger, clock });
   t.teardown(() => app.close());
   options.extend?.(app);
   await app.ready();
-  return { app, config, database };
+  return { app, config, database, clock };
 }
 
 /** A fresh, empty, migrated database (the caller's app closes it; dropped at teardown). */

@@ -26,7 +26,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!(await findCampaign(app.database.db, id))) {
         throw new CampaignNotFoundError(`No campaign ${id}.`);
       }
-      return campaignAnalytics(app.database.db, id, request.query);
+      return campaignAnalytics(app.database.db, id, request.query, app.clock());
     },
   );
 };

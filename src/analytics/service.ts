@@ -23,9 +23,10 @@ export async function campaignAnalytics(
   db: Db,
   campaignId: string,
   query: AnalyticsQuery,
+  now: Date,
 ): Promise<AnalyticsView> {
   const step = STEP[query.interval];
-  const to = query.to ?? new Date().toISOString();
+  const to = query.to ?? now.toISOString();
   const periods = await db.execute<{ n: number; from: string }>(sql`
     select count(*)::int as n, min(p)::text as from from generate_series(
       date_trunc(${query.interval}, coalesce(${query.from ?? null}::timestamptz,

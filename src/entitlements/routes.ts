@@ -39,6 +39,7 @@ export const entitlementRoutes: FastifyPluginAsyncZod<{ config: Config }> = asyn
     pool: app.database.pool,
     policy: { declinedGraceDays: config.entitlements.declinedGraceDays },
     cache,
+    now: app.clock,
   });
   const policy = policyText(config.entitlements.declinedGraceDays);
 

@@ -2,11 +2,11 @@ import { count } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import t from 'tap';
 import { connections, oauthStates } from '../../src/db/schema/index.js';
-import { launchBrowser } from '../fixtures/browser.js';
+import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { auth } from '../helper.js';
 
-t.test('connecting Patreon accounts in a real browser', async (t) => {
+t.test('connecting Patreon accounts in a real browser', needsBrowser, async (t) => {
   const gateway = await startGateway(t);
   const browser = await launchBrowser(t);
   const connectionCount = async () =>

@@ -102,7 +102,7 @@ t.test('entitlements over the sandbox’s patron kinds, with their explanations'
   });
   t.equal(inGrace.entitled, true);
   t.equal(inGrace.status, 'grace');
-  t.ok(new Date(inGrace.until) > new Date(), 'until a week after the declined charge');
+  t.ok(new Date(inGrace.until) > gateway.clock(), 'until a week after the declined charge');
 
   // A tier Patreon deleted: the entitled tiers came back empty; the last paid charge was for it.
   const [paid] = await gateway.database.db
@@ -121,7 +121,7 @@ t.test('entitlements over the sandbox’s patron kinds, with their explanations'
     campaignId: '1234560',
     memberId,
     type: 'subscription',
-    date: new Date(Date.now() - 10 * 86_400_000),
+    date: new Date(gateway.clock().getTime() - 10 * 86_400_000),
     amountCents: 1500,
     currency: 'USD',
     paymentStatus: 'Paid',

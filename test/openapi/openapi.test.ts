@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { validate } from '@readme/openapi-parser';
 import t from 'tap';
 import { parse } from 'yaml';
-import { launchBrowser } from '../fixtures/browser.js';
+import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
 import { build } from '../helper.js';
 
 t.test(
@@ -34,7 +34,7 @@ t.test(
   },
 );
 
-t.test('/docs renders the API reference from local assets', async (t) => {
+t.test('/docs renders the API reference from local assets', needsBrowser, async (t) => {
   const { app } = await build(t);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import t from 'tap';
-import { launchBrowser } from '../fixtures/browser.js';
+import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 
-t.test('a real browser completes the consent page with Allow and with Deny', async (t) => {
+t.test('a real browser completes the consent page with Allow and with Deny', needsBrowser, async (t) => {
   // The OAuth client's callback: a plain page, so the browser lands somewhere real.
   const callback = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/html' }).end('<p>connected</p>'),

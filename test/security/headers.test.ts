@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { launchBrowser } from '../fixtures/browser.js';
+import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
 import { deliver, insertWebhook } from '../fixtures/webhooks.js';
 import { auth, build } from '../helper.js';
 
@@ -136,7 +136,7 @@ t.test('/v1 bodies are capped at 64 KiB; webhooks keep BODY_LIMIT_BYTES', async 
   t.equal(huge.headers['content-type'], PROBLEM);
 });
 
-t.test('/docs loads under its CSP and cannot be framed', async (t) => {
+t.test('/docs loads under its CSP and cannot be framed', needsBrowser, async (t) => {
   const { app } = await build(t);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   // Another origin that tries to frame the reference.
