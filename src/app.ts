@@ -29,6 +29,7 @@ import { limitRequests } from './http/rate-limit.js';
 import { queuePlugin } from './jobs/queue.js';
 import { retentionPlugin } from './jobs/retention.js';
 import { metricsPlugin } from './metrics/plugin.js';
+import { membersPlugin } from './members/plugin.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
@@ -116,6 +117,7 @@ export async function buildApp({
   await app.register(metricsPlugin);
   await app.register(openapi, { config });
   await app.register(patreonPlugin, { config });
+  await app.register(membersPlugin, { config });
   await app.register(connectionsPlugin, { config });
   await app.register(queuePlugin, { config });
   await app.register(syncPlugin, { config });

@@ -60,7 +60,8 @@ export async function build(
 ): Promise<{ app: FastifyInstance; config: Config; database: Database; clock: Clock }> {
   const config = testConfig(options.env);
   const database = options.database ?? (await freshDatabase(t));
-  const logger = options.logger ?? pino({ level: 'silent' });
+  // TEST_LOG_LEVEL=debug shows the service's log while debugging a test.
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const clock = options.clock ?? testClock();
   const app = await buildApp({ config, database, logger, clock });
   t.teardown(() => app.close());

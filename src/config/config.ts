@@ -63,6 +63,8 @@ export type Config = Readonly<{
     /** Lookups cached per instance (0: none), and how long one is served at most. */
     cacheEntries: number;
     cacheTtlMs: number;
+    /** How often answers whose `until` has passed are looked for and announced. */
+    schedulePollMs: number;
   }>;
   /** `/metrics` requires this bearer token when set. */
   metrics: Readonly<{ token: string | undefined }>;
@@ -168,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       declinedGraceDays: e.ENTITLEMENT_DECLINED_GRACE_DAYS,
       cacheEntries: e.ENTITLEMENT_CACHE_ENTRIES,
       cacheTtlMs: e.ENTITLEMENT_CACHE_TTL,
+      schedulePollMs: e.ENTITLEMENT_SCHEDULE_POLL,
     },
     metrics: { token: e.METRICS_TOKEN },
     oauth: {

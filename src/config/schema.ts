@@ -246,6 +246,12 @@ export const envSchema = z.object({
     .describe(
       'Longest an entitlement lookup is served from memory, a bound should a change ever go unheard. An answer the clock will change (a grace period or a paid period ending) is reused only until then.',
     ),
+  ENTITLEMENT_SCHEDULE_POLL: duration
+    .prefault('15s')
+    .refine((ms) => ms >= 10 && ms <= 60_000, { message: 'must be between 10ms and 60s' })
+    .describe(
+      'How often each instance looks for answers the clock has changed (a grace period or a paid period ending) and sends their `entitlement.*` events: the host hears of such a change at most this long after it. Instances share the schedule in the database; each change is sent once.',
+    ),
   EVENTS_ENDPOINT_URL: httpUrl
     .optional()
     .describe(

@@ -11,7 +11,12 @@ import { campaignRow, defined, memberRow, tierRow, userRow } from '../sync/resou
  * can be answered for a patron whose creator we do not sync. Memberships that disappeared from
  * the identity are tombstoned, not deleted.
  */
-export async function storeIdentity(db: DbOrTx, user: User, withMemberships: boolean) {
+export async function storeIdentity(
+  db: DbOrTx,
+  user: User,
+  withMemberships: boolean,
+  seenAt: Date,
+) {
   await upsertRows(db, patreonUsers, [defined(userRow(user))], { target: [patreonUsers.id] });
   if (!withMemberships) return;
 
@@ -38,6 +43,7 @@ export async function storeIdentity(db: DbOrTx, user: User, withMemberships: boo
     defined({
       ...memberRow(m, m.campaign?.id as string, 'identity', m.campaign?.currency),
       userId: user.id,
+      seenAt,
     }),
   );
   await upsertRows(db, members, memberRows, { target: [members.id] });

@@ -8,6 +8,8 @@ import { isPatreonError } from '../patreon/errors.js';
 import type { PatreonScope } from '../patreon/oauth.js';
 import { ReturnToNotAllowedError } from './errors.js';
 import { storeIdentity } from './identity-store.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
+import type { Clock } from '../shared/clock.js';
 import {
   claimState,
   deleteStaleStates,
@@ -90,6 +92,9 @@ export function createOAuthFlow(deps: {
   patreon: PatreonClient;
   vault: TokenVault;
   log: FastifyBaseLogger;
+  /** The member pipeline's review: a new link changes the host user's answers. */
+  entitlements: EntitlementReview;
+  clock: Clock;
   /** Called after a creator connection is stored: the seam for sync and webhook registration. */
   onCreatorConnected: (connectionId: string) => Promise<void>;
 }) {
@@ -185,7 +190,7 @@ export function createOAuthFlow(deps: {
           { memberships: patron },
         );
         const connectionId = await db.transaction(async (tx) => {
-          await storeIdentity(tx, user, patron);
+          await storeIdentity(tx, user, patron, deps.clock());
           const id = await upsertConnection(tx, {
             externalUserId: row.externalUserId,
             role: row.role,
@@ -194,6 +199,7 @@ export function createOAuthFlow(deps: {
           });
           await updateConnection(tx, id, deps.vault.seal(id, tokens));
           await linkStateToConnection(tx, row.id, id);
+          await deps.entitlements.externalUser(tx, row.externalUserId, `connection:${id}`);
           return id;
         });
         deps.log.info({ connectionId, role: row.role }, 'Patreon account connected');

@@ -44,12 +44,20 @@ export const connectionsPlugin = fp(
       patreon: app.patreon,
       vault,
       log: app.log,
+      entitlements: app.members,
+      clock: app.clock,
       onCreatorConnected: async (connectionId) => {
         for (const hook of onCreatorConnected) await hook(connectionId);
       },
     });
-    const service = createConnectionsService({ db, vault, patreon: app.patreon, log: app.log });
+    const service = createConnectionsService({
+      db,
+      vault,
+      patreon: app.patreon,
+      log: app.log,
+      entitlements: app.members,
+    });
     app.decorate('connections', { config, cipher, service, vault, flow, onCreatorConnected });
   },
-  { name: 'connections', dependencies: ['database', 'patreon', 'metrics'] },
+  { name: 'connections', dependencies: ['database', 'members', 'patreon', 'metrics'] },
 );

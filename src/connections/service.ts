@@ -15,12 +15,15 @@ import {
 } from './repository.js';
 import type { ConnectionView, ListConnectionsQuery } from './schemas.js';
 import type { TokenVault } from './token-vault.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 
 export function createConnectionsService(deps: {
   db: Db;
   vault: TokenVault;
   patreon: PatreonClient;
   log: FastifyBaseLogger;
+  /** The member pipeline's review: unlinking (or purging) changes the host user's answers. */
+  entitlements: EntitlementReview;
 }) {
   const { db } = deps;
 
@@ -116,8 +119,8 @@ export function createConnectionsService(deps: {
           refreshTokenCiphertext: null,
           disconnectedAt: connection.disconnectedAt ?? new Date(),
         });
-        if (!purge) return;
-        if (connection.role === 'creator') {
+        const cause = `connection:${id}`;
+        if (purge && connection.role === 'creator') {
           const owned = await tx
             .select({ id: campaigns.id })
             .from(campaigns)
@@ -128,13 +131,15 @@ export function createConnectionsService(deps: {
             owned.map((campaign) => campaign.id),
           );
           await tx.delete(campaigns).where(eq(campaigns.connectionId, id));
-        } else {
+          for (const campaign of owned) await deps.entitlements.campaign(tx, campaign.id, cause);
+        } else if (purge) {
           await tx
             .delete(members)
             .where(
               and(eq(members.userId, connection.patreonUserId), eq(members.lastSource, 'identity')),
             );
         }
+        await deps.entitlements.externalUser(tx, connection.externalUserId, cause);
       });
       deps.log.info({ connectionId: id, purge }, 'connection disconnected');
     },

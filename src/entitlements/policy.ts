@@ -6,7 +6,11 @@
  * 1. Only the asked campaign counts (the caller passes that campaign's membership only).
  * 2. A follower (`patron_status` null) or a former patron is not entitled.
  * 3. An active patron is entitled when the last charge is `Paid`, `Pending` or `Free Trial`, or
- *    the membership is gifted or a free trial; any other charge status is not enough.
+ *    the membership is gifted or a free trial. Otherwise Patreon's own check decides (its docs
+ *    recommend `currently_entitled_tiers`, patreon-api.md §7): with no charge yet (a per-post
+ *    campaign, one charged on the 1st) or another status, the tiers Patreon lists entitle. Only a
+ *    charge whose money never arrived or was taken back (`OVERRIDING_CHARGES`) overrides the list:
+ *    Patreon can keep listing the tiers until it processes the decline or refund.
  * 4. A declined patron keeps access for the grace period after the declined charge.
  * 5. Entitled tiers are Patreon's `currently_entitled_tiers`, highest amount first; a tier deleted
  *    at Patreon is still honoured through pledge history until the period that charge paid for
@@ -14,6 +18,15 @@
  */
 
 export const ENTITLING_CHARGES = ['Paid', 'Pending', 'Free Trial'] as const;
+
+/** Charge statuses that withhold access even while Patreon still lists entitled tiers. */
+export const OVERRIDING_CHARGES = [
+  'Declined',
+  'Refunded',
+  'Refunded by Patreon',
+  'Partially Refunded',
+  'Fraud',
+] as const;
 
 export type Policy = { declinedGraceDays: number };
 
@@ -129,9 +142,19 @@ export function decide(
       } else if ((ENTITLING_CHARGES as readonly string[]).includes(facts.lastChargeStatus ?? '')) {
         trace?.push(`active_patron with a ${facts.lastChargeStatus} charge`);
         reason = facts.lastChargeStatus === 'Pending' ? 'charge_pending' : 'paid';
+      } else if (
+        facts.tiers.length > 0 &&
+        !(OVERRIDING_CHARGES as readonly string[]).includes(facts.lastChargeStatus ?? '')
+      ) {
+        trace?.push(
+          `active_patron, last charge ${facts.lastChargeStatus ?? 'none yet'}: Patreon lists entitled tiers, which decide`,
+        );
+        reason = 'entitled_tiers_listed';
       } else {
         trace?.push(
-          `active_patron but the last charge is ${facts.lastChargeStatus ?? 'missing'}: only ${ENTITLING_CHARGES.join(', ')}, gifted or a free trial entitle`,
+          facts.tiers.length > 0
+            ? `active_patron but the last charge is ${facts.lastChargeStatus}: it overrides the tiers Patreon still lists`
+            : `active_patron, last charge ${facts.lastChargeStatus ?? 'none yet'} and no entitled tiers listed: only ${ENTITLING_CHARGES.join(', ')}, gifted or a free trial entitle without them`,
         );
         return no('charge_not_settled', facts.lastChargeDate);
       }

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import { coalesce } from '../db/coalesce.js';
+import type { DbOrTx } from '../db/database.js';
 import type { MembershipFacts, TierFacts } from './policy.js';
 
 export type Source = 'creator_sync' | 'patron_connection';
@@ -13,6 +15,8 @@ export type Membership = {
   facts: MembershipFacts;
   source: Source;
   patreonUserId: string | null;
+  /** When Patreon last confirmed this membership (a sync page, a delivery, an identity read). */
+  asOf: Date | null;
   benefits: { id: string; title: string | null; tierIds: string[] }[];
 };
 
@@ -30,6 +34,7 @@ type MemberJson = {
   will_pay_amount_cents: number | null;
   currency: string | null;
   last_source: string | null;
+  as_of: string | null;
 };
 type TierJson = { id: string; title: string | null; amount_cents: number | null; deleted: boolean };
 
@@ -42,8 +47,9 @@ type Row = {
   benefits: { id: string; title: string | null; tier_ids: string[] }[];
 };
 
+const ASKED = '$1::text[], $2::text[]';
 const MEMBERSHIPS = `
-    select r.* from unnest($1::text[], $2::text[]) with ordinality
+    select r.* from unnest(${ASKED}) with ordinality
       as q(external_user_id, campaign_id, position)
     cross join lateral (
       with linked as (
@@ -95,7 +101,10 @@ const MEMBERSHIPS = `
           'is_gifted', is_gifted, 'is_free_trial', is_free_trial,
           'currently_entitled_amount_cents', currently_entitled_amount_cents,
           'will_pay_amount_cents', will_pay_amount_cents, 'currency', currency,
-          'last_source', last_source) from member) as member,
+          'last_source', last_source,
+          'as_of', greatest(seen_at, case when last_source is distinct from 'identity' then
+            (select c.seen_at from campaigns c where c.id = q.campaign_id) end))
+          from member) as member,
         (select coalesce(json_agg(e), '[]') from entitled e) as tiers,
         (select row_to_json(l) from last_paid l) as last_paid,
         (select coalesce(json_agg(g), '[]') from granted g) as benefits
@@ -139,7 +148,25 @@ export function createMembershipLookup(
     lookups.call({ externalUserId, campaignId });
 }
 
-type Asked = { externalUserId: string; campaignId: string };
+export type Asked = { externalUserId: string; campaignId: string };
+
+const [BEFORE_ASKED, AFTER_ASKED] = MEMBERSHIPS.split(ASKED) as [string, string];
+
+/**
+ * The same lookup inside a transaction (what the member pipeline decides with, after its writes
+ * and before they commit): one statement for all of `asked`, answers in the same order.
+ */
+export async function lookupMembershipsIn(db: DbOrTx, asked: Asked[]): Promise<Found[]> {
+  if (asked.length === 0) return [];
+  const result = await db.execute<Row>(
+    sql.join([
+      sql.raw(BEFORE_ASKED),
+      sql`${sql.param(asked.map((a) => a.externalUserId))}::text[], ${sql.param(asked.map((a) => a.campaignId))}::text[]`,
+      sql.raw(AFTER_ASKED),
+    ]),
+  );
+  return result.rows.map(found);
+}
 
 function found(row: Row): Found {
   if (!row.campaign) return { kind: 'no_campaign' };
@@ -153,6 +180,7 @@ function found(row: Row): Found {
     membership: {
       source: member.last_source === 'identity' ? 'patron_connection' : 'creator_sync',
       patreonUserId: member.user_id,
+      asOf: date(member.as_of),
       benefits: row.benefits.map((b) => ({ id: b.id, title: b.title, tierIds: b.tier_ids })),
       facts: {
         memberId: member.id,

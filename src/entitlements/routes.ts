@@ -5,7 +5,7 @@ import { startChangeFeed } from '../db/change-feed.js';
 import { okThrough } from '../http/hot-route.js';
 import { problemResponses } from '../http/problem.js';
 import { createInvalidatingCache } from './cache.js';
-import { ENTITLING_CHARGES } from './policy.js';
+import { ENTITLING_CHARGES, OVERRIDING_CHARGES } from './policy.js';
 import type { Found } from './repository.js';
 import { checkBody, checkResult, entitlementQuery, entitlementView } from './schemas.js';
 import { createEntitlementService } from './service.js';
@@ -16,9 +16,10 @@ export const ENTITLEMENT_CHANGES_CHANNEL = 'entitlement_changes';
 const policyText = (graceDays: number) =>
   [
     'The policy: only the asked campaign counts. A follower (`patron_status` null) or a `former_patron` is not entitled.',
-    `An \`active_patron\` is entitled when the last charge is ${ENTITLING_CHARGES.map((c) => `\`${c}\``).join(', ')}, or the membership is gifted or a free trial; any other charge status is not enough.`,
+    `An \`active_patron\` is entitled when the last charge is ${ENTITLING_CHARGES.map((c) => `\`${c}\``).join(', ')}, or the membership is gifted or a free trial. Otherwise the tiers Patreon lists as \`currently_entitled_tiers\` decide (no charge yet: a per-post campaign, or one charged on the 1st), unless the last charge is ${OVERRIDING_CHARGES.map((c) => `\`${c}\``).join(', ')} (\`charge_not_settled\`).`,
     `A \`declined_patron\` keeps access for ${graceDays} days after the declined charge (\`ENTITLEMENT_DECLINED_GRACE_DAYS\`).`,
     'Entitled tiers are Patreon’s `currently_entitled_tiers`, highest amount first (the first wins); a tier deleted at Patreon is honoured through pledge history until the period its last paid charge covered ends.',
+    'Every answer carries `asOf`, when Patreon last confirmed the membership.',
     'The user is identified by the Patreon account they connected (never by an email); the membership comes from the creator’s synced member list, or else from the user’s own connection.',
   ].join(' ');
 

@@ -29,6 +29,7 @@ const tier = z.object({
 export const reasons = [
   'paid',
   'charge_pending',
+  'entitled_tiers_listed',
   'free_trial',
   'gifted',
   'declined_in_grace',
@@ -75,6 +76,12 @@ export const entitlementView = z
       .nullable()
       .describe(
         'Where the membership came from: the creator’s synced member list (matched by the Patreon user id of the user’s own connection), or that connection’s own memberships.',
+      ),
+    asOf: z
+      .string()
+      .nullable()
+      .describe(
+        'When Patreon last confirmed the membership this answer is decided from: the creator’s last sync page or delivery of it, or the patron’s own membership refresh.',
       ),
     member: z
       .object({

@@ -1,15 +1,14 @@
 import { eq } from 'drizzle-orm';
 import type { Pool } from 'pg';
-import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { tiers } from '../db/schema/index.js';
 import { compileStringifier } from '../http/fast-json.js';
 import type { InvalidatingCache } from './cache.js';
-import { decide, type Policy } from './policy.js';
+import { entitlementAnswer } from './answer.js';
+import type { Policy } from './policy.js';
 import { createMembershipLookup, type Found } from './repository.js';
 import { type CheckBody, type EntitlementView, entitlementView } from './schemas.js';
 
-const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 const stringifyView = compileStringifier(entitlementView);
 
 /** "What may this user have?", answered from our tables under one documented policy. */
@@ -44,74 +43,13 @@ export function createEntitlementService(deps: {
         return found;
       };
 
-  /** The answer for what a lookup found, at `at`. */
-  function view(
+  const view = (
     found: Found,
     externalUserId: string,
     campaignId: string,
     explain: boolean,
     at: Date,
-  ): EntitlementView {
-    if (found.kind === 'no_campaign') {
-      throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
-    }
-    const base = { externalUserId, campaignId };
-    if (found.kind === 'unlinked') {
-      return {
-        ...base,
-        entitled: false,
-        status: 'inactive',
-        reason: 'no_patreon_connection',
-        since: null,
-        until: null,
-        tiers: [],
-        benefits: [],
-        amount: null,
-        source: null,
-        member: null,
-        ...(explain
-          ? { explanation: [`no Patreon account is connected for user ${externalUserId}`] }
-          : {}),
-      };
-    }
-    const membership = found.membership;
-    const decision = decide(membership?.facts, deps.policy, at, explain);
-    const tierIds = new Set(decision.tiers.map((tier) => tier.id));
-    const facts = membership?.facts;
-    return {
-      ...base,
-      entitled: decision.entitled,
-      status: decision.status,
-      reason: decision.reason as EntitlementView['reason'],
-      since: iso(decision.since),
-      until: iso(decision.until),
-      tiers: decision.tiers,
-      benefits: decision.entitled
-        ? (membership?.benefits ?? []).filter((b) => b.tierIds.some((id) => tierIds.has(id)))
-        : [],
-      amount: decision.amount,
-      source: membership?.source ?? null,
-      member: facts
-        ? {
-            id: facts.memberId,
-            patreonUserId: membership?.patreonUserId ?? null,
-            patronStatus: facts.patronStatus,
-            lastChargeStatus: facts.lastChargeStatus,
-            lastChargeDate: iso(facts.lastChargeDate),
-            pledgeCadence: facts.pledgeCadence,
-          }
-        : null,
-      ...(explain
-        ? {
-            explanation: [
-              `Patreon user ${found.patreonUserIds.join(', ')} (from the user's own connection)`,
-              ...(membership ? [`membership from ${membership.source}`] : []),
-              ...decision.trace,
-            ],
-          }
-        : {}),
-    };
-  }
+  ) => entitlementAnswer(found, externalUserId, campaignId, deps.policy, at, explain);
 
   // While a cached lookup stands (see cache.ts) its answer changes only with the clock, at
   // `until` (a grace period or a paid period ending): until then the same answer object is

@@ -89,17 +89,20 @@ export function memberChanges(
   return changes;
 }
 
-/** The host-facing events each change stands for (issue 9 delivers them). */
+/**
+ * The host-facing events each change stands for. `entitlement.*` are not among them: those come
+ * from the answers themselves (src/members/entitlement-review.ts), never from status transitions.
+ */
 const eventsOf: Record<MemberChange, EventType[]> = {
   member_created: ['member.created'],
   member_updated: ['member.updated'],
   member_deleted: ['member.deleted'],
-  new_patron: ['pledge.created', 'entitlement.granted'],
-  reactivated: ['pledge.created', 'entitlement.granted'],
-  upgrade: ['pledge.updated', 'entitlement.changed'],
-  downgrade: ['pledge.updated', 'entitlement.changed'],
-  tier_changed: ['pledge.updated', 'entitlement.changed'],
-  cancelled: ['pledge.deleted', 'entitlement.revoked'],
+  new_patron: ['pledge.created'],
+  reactivated: ['pledge.created'],
+  upgrade: ['pledge.updated'],
+  downgrade: ['pledge.updated'],
+  tier_changed: ['pledge.updated'],
+  cancelled: ['pledge.deleted'],
   charge_declined: ['payment.declined'],
   charge_recovered: ['payment.recovered'],
 };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { apiErrors } from './errors.js';
+import { memberPatchBody } from './member-patch.js';
 import { createMutations } from './mutations.js';
 import type { SandboxState } from './state.js';
 import type { Lineage } from './tokens.js';
@@ -69,6 +70,9 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   });
   app.post('/members', async (request, reply) =>
     reply.code(201).send(mutations.addMember(parse(addMemberBody, request.body))),
+  );
+  app.patch<Params>('/members/:id', async (request) =>
+    mutations.patchMember(request.params.id, parse(memberPatchBody, request.body)),
   );
   app.post<Params>('/members/:id/pledge', async (request) =>
     mutations.changePledge(request.params.id, parse(pledgeBody, request.body)),

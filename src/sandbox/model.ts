@@ -3,7 +3,9 @@
  * snake_case names (patreon-api.md §4) so they can be served without mapping.
  */
 
-export type PatronStatus = 'active_patron' | 'declined_patron' | 'former_patron' | null;
+/** patreon-api.md §7; `null` is a follower, never a patron. */
+export const PATRON_STATUSES = ['active_patron', 'declined_patron', 'former_patron'] as const;
+export type PatronStatus = (typeof PATRON_STATUSES)[number] | null;
 
 /** patreon-api.md §7, capitalisation and spaces included. */
 export const CHARGE_STATUSES = [

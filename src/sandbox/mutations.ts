@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { apiErrors } from './errors.js';
-import type { MemberRecord, PledgeEventType, PostRecord, TierRecord } from './model.js';
+import type { MemberPatch } from './member-patch.js';
+import { applyMemberPatch } from './member-patch.js';
+import type {
+  ChargeStatus,
+  MemberRecord,
+  PledgeEventType,
+  PostRecord,
+  TierRecord,
+} from './model.js';
 import { userAttributes } from './people.js';
 import { pledgeEvent } from './pledge-history.js';
 import { OWN_CAMPAIGN_ID } from './seed-ids.js';
@@ -41,10 +49,11 @@ export function createMutations(state: SandboxState) {
     type: PledgeEventType,
     tier: TierRecord | undefined,
     amountCents: number,
-    status: 'Paid' | 'Declined' | 'Deleted',
+    status: ChargeStatus,
+    dateMs = state.clock(),
   ) {
     member.pledgeHistory.push(
-      pledgeEvent(nextEventId++, type, tier, amountCents, USD, state.clock(), status),
+      pledgeEvent(nextEventId++, type, tier, amountCents, USD, dateMs, status),
     );
   }
 
@@ -219,6 +228,20 @@ export function createMutations(state: SandboxState) {
       event(member, 'pledge_delete', tier, 0, 'Deleted');
       state.world.store.save(member);
       return fire(member, ['members:pledge:delete', 'members:update']);
+    },
+
+    /** Sets the member's state; `notify: false` changes it without a webhook (a sync finds it). */
+    patchMember(id: string, patch: MemberPatch) {
+      const member = memberOrThrow(id);
+      const chargeTier = applyMemberPatch(member, patch, state.world.catalog.tiers, state.clock());
+      const a = member.attributes;
+      if (chargeTier && a.last_charge_status && a.last_charge_date) {
+        const amount = chargeTier.attributes.amount_cents * (a.pledge_cadence ?? 1);
+        const date = Date.parse(a.last_charge_date);
+        event(member, 'subscription', chargeTier, amount, a.last_charge_status, date);
+      }
+      state.world.store.save(member);
+      return fire(member, patch.notify ? ['members:update'] : []);
     },
 
     deleteMember(id: string): MutationResult<MemberRecord> & { deleted: boolean } {

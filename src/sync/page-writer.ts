@@ -17,6 +17,7 @@ import { runUpsert, upsertRows } from '../db/upsert.js';
 import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { recordEvents } from '../events/record-event.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { Campaign, Post } from '../patreon/resources.js';
 import type { MemberRow, PreparedMembersPage } from './members-page.js';
 import {
@@ -35,7 +36,12 @@ import {
  * did not change are not rewritten (see upsertRows).
  */
 
-export async function writeCampaign(tx: DbOrTx, campaign: Campaign, connectionId: string) {
+export async function writeCampaign(
+  tx: DbOrTx,
+  campaign: Campaign,
+  connectionId: string,
+  review: { entitlements: EntitlementReview; cause: string },
+) {
   if (campaign.creator) {
     await upsertRows(tx, patreonUsers, [defined(userRow(campaign.creator))], {
       target: [patreonUsers.id],
@@ -95,6 +101,8 @@ export async function writeCampaign(tx: DbOrTx, campaign: Campaign, connectionId
   if (tierIds.length > 0) {
     await replaceLinks(tx, tierBenefits, ['tier_id', 'benefit_id'], tierIds, links);
   }
+  // A tier deleted (or brought back) changes its members' answers (the deleted-tier rule).
+  await review.entitlements.campaign(tx, campaign.id, review.cause);
   return { tiers: tierList.length, benefits: benefitList.length, goals: goalList.length };
 }
 
@@ -116,6 +124,10 @@ export async function writeMembersPage(
      * a campaign's first import: that is one `sync.completed`, not an event per member.
      */
     emitChanges?: { connectionId: string };
+    /** Decides the linked host users' answers after the page (the member pipeline's events). */
+    entitlements: EntitlementReview;
+    /** When Patreon sent the page: the `asOf` of the answers decided from it. */
+    seenAt: Date;
   },
 ): Promise<MembersPageResult> {
   const { ids, changes } = input.prepared;
@@ -131,6 +143,12 @@ export async function writeMembersPage(
   await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, input.prepared.links);
   await runUpsert(tx, input.prepared.events);
   await markSeen(tx, input.jobId, 'member', ids);
+  // One row for the page rather than a column rewritten on every unchanged member.
+  await tx
+    .update(campaigns)
+    .set({ seenAt: input.seenAt })
+    .where(eq(campaigns.id, input.prepared.campaignId));
+  await input.entitlements.members(tx, ids, `sync:${input.jobId}`);
   if (before && input.emitChanges && changes) {
     const { connectionId } = input.emitChanges;
     await recordEvents(
@@ -191,6 +209,7 @@ export async function tombstoneUnseen(
   tx: DbOrTx,
   jobId: string,
   campaignId: string,
+  entitlements: EntitlementReview,
   emitChanges?: { connectionId: string },
 ) {
   const unseen = (table: typeof members | typeof posts, kind: 'member' | 'post') =>
@@ -206,6 +225,11 @@ export async function tombstoneUnseen(
     .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
     .where(unseen(members, 'member'))
     .returning({ id: members.id });
+  await entitlements.members(
+    tx,
+    gone.map((row) => row.id),
+    `sync:${jobId}`,
+  );
   if (emitChanges && gone.length > 0) {
     const states = await readMembershipStates(
       tx,

@@ -42,6 +42,8 @@ export const syncPlugin = fp(
       sliceMs: config.sync.sliceSeconds * 1000,
       maxRowsPerTransaction: app.database.kind === 'embedded' ? 200 : Number.POSITIVE_INFINITY,
       decoder,
+      entitlements: app.members,
+      clock: app.clock,
       metrics: app.metrics,
     });
     app.decorate('sync', service);
@@ -86,5 +88,5 @@ export const syncPlugin = fp(
       app.log.info({ connections: count }, 'scheduled reconcile queued');
     });
   },
-  { name: 'sync', dependencies: ['queue', 'connections', 'patreon', 'metrics'] },
+  { name: 'sync', dependencies: ['members', 'queue', 'connections', 'patreon', 'metrics'] },
 );

@@ -10,6 +10,8 @@ import { isPatreonError } from '../patreon/errors.js';
 import type { Page } from '../patreon/pagination.js';
 import type { Post } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
+import type { Clock } from '../shared/clock.js';
 import type { DecodedMembersPage, PreparedMembersPage } from './members-page.js';
 import type { MembersPageDecoder } from './members-page-decoder.js';
 import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
@@ -102,6 +104,9 @@ export function createSyncRunner(deps: {
   /** Rows of one page written per transaction (see listPhase). */
   maxRowsPerTransaction: number;
   decoder: MembersPageDecoder;
+  /** The member pipeline's entitlement review: every page's linked host users are decided. */
+  entitlements: EntitlementReview;
+  clock: Clock;
   metrics?: Pick<Metrics, 'syncCounted' | 'syncJobEnded' | 'syncSliceFailed' | 'syncRateLimitWait'>;
 }) {
   const { db, vault, patreon } = deps;
@@ -141,7 +146,10 @@ export function createSyncRunner(deps: {
       patreon.campaign(credentials, job.campaignId as string),
     );
     await db.transaction(async (tx) => {
-      const written = await writeCampaign(tx, campaign, job.connectionId);
+      const written = await writeCampaign(tx, campaign, job.connectionId, {
+        entitlements: deps.entitlements,
+        cause: `sync:${job.id}`,
+      });
       await save(tx, job, {
         phase: 'members',
         cursor: null,
@@ -215,6 +223,8 @@ export function createSyncRunner(deps: {
         const fetched = await upcoming;
         if (!fetched) break;
         const { nextCursor, chunks } = fetched;
+        // Close enough to when Patreon answered (the next page is only fetched from here on).
+        const fetchedAt = deps.clock();
         const done = nextCursor === undefined;
         // Past the slice's deadline this page is the slice's last: the next one is not fetched
         // (a page fetched and then dropped would cost Patreon calls twice).
@@ -242,6 +252,8 @@ export function createSyncRunner(deps: {
                 jobId: job.id,
                 prepared: prepared as PreparedMembersPage,
                 emitChanges,
+                entitlements: deps.entitlements,
+                seenAt: fetchedAt,
               });
               delta = {
                 pages: last ? 1 : 0,
@@ -296,6 +308,7 @@ export function createSyncRunner(deps: {
         tx,
         job.id,
         job.campaignId as string,
+        deps.entitlements,
         emitsChanges(job, campaign?.lastSyncedAt ?? null),
       );
       await tx

@@ -18,6 +18,7 @@ import type { Post } from '../patreon/resources.js';
 import { defined, postRow } from '../sync/resource-rows.js';
 import { applyMemberDeliveries, PermanentApplyError } from './member-batch.js';
 import { isMemberTrigger } from './triggers.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 
 /** A stored delivery with what applying it needs. */
 type Pending = {
@@ -29,6 +30,7 @@ type Pending = {
   attempts: number;
   campaignId: string;
   connectionId: string | null;
+  receivedAt: Date;
 };
 
 const APPLY_LOCK = 'patreon-gateway:webhook-apply';
@@ -45,6 +47,8 @@ export function createWebhookApplier(deps: {
   db: Db;
   patreon: PatreonClient;
   vault: TokenVault;
+  /** The member pipeline's entitlement review, run in each batch's transaction. */
+  entitlements: EntitlementReview;
   log: FastifyBaseLogger;
   batchSize: number;
   maxAttempts: number;
@@ -130,9 +134,10 @@ export function createWebhookApplier(deps: {
       attempts: number;
       campaign_id: string;
       connection_id: string | null;
+      received_at: string;
     }>(sql`
       select e.id, e.event, e.body, e.resource_type, e.resource_id, e.attempts,
-             w.campaign_id, w.connection_id
+             w.campaign_id, w.connection_id, to_json(e.received_at)#>>'{}' as received_at
       from ${webhookEvents} e join ${patreonWebhooks} w on w.id = e.webhook_id
       where e.status = 'received' and (e.next_attempt_at is null or e.next_attempt_at <= now())
         and not exists (
@@ -149,6 +154,7 @@ export function createWebhookApplier(deps: {
       attempts: row.attempts,
       campaignId: row.campaign_id,
       connectionId: row.connection_id,
+      receivedAt: new Date(row.received_at),
     }));
   }
 
@@ -220,7 +226,7 @@ export function createWebhookApplier(deps: {
       if (memberItems.length > 0) {
         try {
           const results = await tx.transaction((savepoint) =>
-            applyMemberDeliveries(savepoint, memberItems),
+            applyMemberDeliveries(savepoint, memberItems, deps.entitlements),
           );
           for (const [id, result] of results) outcomes.set(id, result);
         } catch {
@@ -228,7 +234,7 @@ export function createWebhookApplier(deps: {
             if (blocked.has(`${item.resourceType}:${item.resourceId}`)) continue;
             try {
               const results = await tx.transaction((savepoint) =>
-                applyMemberDeliveries(savepoint, [item]),
+                applyMemberDeliveries(savepoint, [item], deps.entitlements),
               );
               outcomes.set(item.id, results.get(item.id) as WebhookEventResult);
             } catch (error) {

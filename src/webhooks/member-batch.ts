@@ -13,6 +13,7 @@ import { upsertRows } from '../db/upsert.js';
 import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
@@ -24,6 +25,8 @@ export type MemberDelivery = {
   body: Buffer;
   campaignId: string;
   connectionId: string | null;
+  /** When we received it: Patreon's word about the member as of then (the answer's `asOf`). */
+  receivedAt: Date;
 };
 
 /** An event that cannot apply however often it is retried (e.g. a body that is not a member). */
@@ -64,6 +67,7 @@ function decodeMember(delivery: MemberDelivery): Member {
 export async function applyMemberDeliveries(
   tx: DbOrTx,
   deliveries: MemberDelivery[],
+  entitlements: EntitlementReview,
 ): Promise<Map<number, WebhookEventResult | PermanentApplyError>> {
   const outcomes = new Map<number, WebhookEventResult | PermanentApplyError>();
   const decoded: { delivery: MemberDelivery; member: Member }[] = [];
@@ -123,7 +127,10 @@ export async function applyMemberDeliveries(
     }
     const campaignId = delivery.campaignId;
     const currency = member.campaign?.currency ?? currencyOf.get(campaignId) ?? null;
-    const row = defined({ ...memberRow(member, campaignId, 'webhook', currency) }) as MemberRow;
+    const row = defined({
+      ...memberRow(member, campaignId, 'webhook', currency),
+      seenAt: delivery.receivedAt,
+    }) as MemberRow;
     if (delivery.event === 'members:delete') {
       // Already tombstoned: keep the first deletion time.
       if (!before?.deleted) row.deletedAt = new Date();
@@ -174,5 +181,6 @@ export async function applyMemberDeliveries(
     }
   }
   await recordEvents(tx, events);
+  await entitlements.members(tx, [...finalRows.keys()], 'webhook');
   return outcomes;
 }

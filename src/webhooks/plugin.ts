@@ -33,6 +33,7 @@ export const webhooksPlugin = fp(
       db,
       patreon: app.patreon,
       vault: app.connections.vault,
+      entitlements: app.members,
       log: app.log,
       // The embedded database has one connection: a batch is one transaction holding it and
       // deliveries wait behind it, so there batches stay small (bench:webhooks, under load: 100
@@ -106,6 +107,6 @@ export const webhooksPlugin = fp(
   },
   {
     name: 'webhooks',
-    dependencies: ['queue', 'connections', 'patreon', 'database', 'sync', 'metrics'],
+    dependencies: ['members', 'queue', 'connections', 'patreon', 'database', 'sync', 'metrics'],
   },
 );

@@ -31,14 +31,34 @@ t.test('who is entitled, and the reason given', async (t) => {
     ['free trial (charge status)', { lastChargeStatus: 'Free Trial' }, true, 'free_trial'],
     ['free trial (flag)', { lastChargeStatus: null, isFreeTrial: true }, true, 'free_trial'],
     ['gifted, never charged', { lastChargeStatus: null, isGifted: true }, true, 'gifted'],
-    ['active but never charged', { lastChargeStatus: null }, false, 'charge_not_settled'],
+    // Patreon's recommended check (patreon-api.md §7): per-post campaigns and campaigns charged
+    // on the 1st have active patrons with their tiers listed and no charge yet.
     [
-      'active with a refunded charge',
-      { lastChargeStatus: 'Refunded' },
+      'active, not charged yet, tiers listed',
+      { lastChargeStatus: null },
+      true,
+      'entitled_tiers_listed',
+    ],
+    [
+      'active, not charged yet, no tiers listed',
+      { lastChargeStatus: null, tiers: [] },
       false,
       'charge_not_settled',
     ],
-    ['active with an "Other" charge', { lastChargeStatus: 'Other' }, false, 'charge_not_settled'],
+    [
+      'active with an "Other" charge, tiers listed',
+      { lastChargeStatus: 'Other' },
+      true,
+      'entitled_tiers_listed',
+    ],
+    ...(
+      ['Declined', 'Refunded', 'Refunded by Patreon', 'Partially Refunded', 'Fraud'] as const
+    ).map((status): [string, Partial<MembershipFacts>, boolean, string] => [
+      `active with a ${status} charge: it overrides the tiers Patreon still lists`,
+      { lastChargeStatus: status },
+      false,
+      'charge_not_settled',
+    ]),
     [
       'declined 2 days ago',
       { patronStatus: 'declined_patron', lastChargeStatus: 'Declined', lastChargeDate: days(2) },

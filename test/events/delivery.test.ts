@@ -53,7 +53,9 @@ t.test('host down for a while: every event arrives after, in order per member', 
       .select({ id: outboundEvents.id, resourceKey: outboundEvents.resourceKey })
       .from(outboundEvents)
       .orderBy(asc(outboundEvents.seq));
-    return rows.length >= 27 ? rows : undefined;
+    // Five per member (created, pledge created, updated twice, deleted); no `entitlement.*`, as
+    // no host user connected these Patreon accounts.
+    return rows.length >= 15 ? rows : undefined;
   });
   const accepted = await eventually(
     'every event to be accepted',
@@ -73,7 +75,7 @@ t.test('host down for a while: every event arrives after, in order per member', 
 
   for (const id of members) {
     const order = recorded.filter((row) => row.resourceKey === `member:${id}`).map((r) => r.id);
-    t.ok(order.length >= 8, `member ${id} has its events`);
+    t.ok(order.length >= 5, `member ${id} has its events`);
     // Every request the host saw for this member, failed or not, follows the recorded order:
     // event N+1 is never sent while N has not been accepted.
     const seen = host.received

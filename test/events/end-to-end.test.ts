@@ -31,17 +31,25 @@ t.test('a sandbox pledge change reaches the host as entitlement.changed within 2
     body: { fullName: 'Host User', tierId: '54321' },
   });
   const member = added.json.record as { id: string; userId: string };
-  const ofMember = (type: string) =>
-    host.received.find(
-      (d) => d.body.type === type && (d.body.data.member as { id: string }).id === member.id,
-    );
-  await eventually('entitlement.granted at the host', async () => ofMember('entitlement.granted'));
-  // The patron connects their Patreon account to the host's user: events name that user.
+  const aboutUser = (type: string) =>
+    host.received.find((d) => d.body.type === type && d.body.data.externalUserId === 'host-user-7');
+  await eventually('the new member to be synced', async () => {
+    const response = await gateway.app.inject({
+      url: `/v1/members/${member.id}`,
+      headers: { authorization: `Bearer ${gateway.config.apiKeys[0]}` },
+    });
+    return response.statusCode === 200 ? true : undefined;
+  });
+  // The patron connects their Patreon account to the host's user: that user's answer turns
+  // entitled, and the host is told so, naming the user.
   await gateway.connectOverHttp({
     externalUserId: 'host-user-7',
     role: 'patron',
     userId: member.userId,
   });
+  await eventually('entitlement.granted at the host', async () =>
+    aboutUser('entitlement.granted'),
+  );
 
   const changedAt = Date.now();
   await gateway.sandbox.call(`/_control/members/${member.id}/pledge`, {
@@ -49,15 +57,21 @@ t.test('a sandbox pledge change reaches the host as entitlement.changed within 2
     body: { tierId: '54322' },
   });
   const delivery = await eventually('entitlement.changed at the host', async () =>
-    ofMember('entitlement.changed'),
+    aboutUser('entitlement.changed'),
   );
   const took = delivery.at - changedAt;
   t.ok(took <= 2000, `delivered ${took} ms after the pledge change`);
   const verified = new Webhook(SECRET).verify(
     delivery.raw,
     delivery.headers as Record<string, string>,
-  ) as { type: string; data: { externalUserId?: string; member: { tierIds: string[] } } };
+  ) as {
+    type: string;
+    data: { externalUserId?: string; entitlement: { tiers: { id: string }[] } };
+  };
   t.equal(verified.type, 'entitlement.changed');
   t.equal(verified.data.externalUserId, 'host-user-7');
-  t.same(verified.data.member.tierIds, ['54322']);
+  t.same(
+    verified.data.entitlement.tiers.map((tier) => tier.id),
+    ['54322'],
+  );
 });

@@ -155,7 +155,8 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
       .filter((event) => event.key.endsWith(`:${memberId}`))
       .map((event) => event.type)
       .sort();
-  t.same(about(added.record.id), ['entitlement.granted', 'member.created', 'pledge.created']);
+  // Not linked to a host user: no answer of GET /v1/entitlements moved, so no entitlement.*.
+  t.same(about(added.record.id), ['member.created', 'pledge.created']);
   t.same(about(someone?.id as string), ['payment.declined']);
   t.same(about(neverPaid.record.id).includes('member.deleted'), true, 'the deleted member');
   const full = (await waitForJobs(gateway.app, connectionId)).find((j) => j.kind === 'full');

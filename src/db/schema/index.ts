@@ -7,3 +7,4 @@ export * from './patreon-users.js';
 export * from './posts.js';
 export * from './sync-jobs.js';
 export * from './webhooks.js';
+export * from './entitlement-states.js';

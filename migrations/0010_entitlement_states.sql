@@ -1,0 +1,16 @@
+CREATE TABLE "entitlement_states" (
+	"external_user_id" text NOT NULL,
+	"campaign_id" text NOT NULL,
+	"entitled" boolean DEFAULT false NOT NULL,
+	"status" text DEFAULT 'inactive' NOT NULL,
+	"tier_ids" text[] DEFAULT '{}'::text[] NOT NULL,
+	"until" timestamp with time zone,
+	"answer" jsonb,
+	"version" integer DEFAULT 0 NOT NULL,
+	"due_at" timestamp with time zone,
+	"reviewed_at" timestamp with time zone,
+	CONSTRAINT "entitlement_states_external_user_id_campaign_id_pk" PRIMARY KEY("external_user_id","campaign_id")
+);
+--> statement-breakpoint
+CREATE INDEX "entitlement_states_due_at_idx" ON "entitlement_states" USING btree ("due_at") WHERE "entitlement_states"."due_at" is not null;--> statement-breakpoint
+CREATE INDEX "entitlement_states_campaign_id_idx" ON "entitlement_states" USING btree ("campaign_id");
