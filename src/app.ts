@@ -28,16 +28,16 @@ import { openapi } from './http/openapi.js';
 import { limitRequests } from './http/rate-limit.js';
 import { queuePlugin } from './jobs/queue.js';
 import { retentionPlugin } from './jobs/retention.js';
-import { metricsPlugin } from './metrics/plugin.js';
 import { membersPlugin } from './members/plugin.js';
+import { metricsPlugin } from './metrics/plugin.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { patreonPlugin } from './patreon/plugin.js';
 import { sandboxPlugin } from './sandbox/plugin.js';
+import { type Clock, systemClock } from './shared/clock.js';
 import { syncPlugin } from './sync/plugin.js';
 import { syncRoutes } from './sync/routes.js';
 import { webhooksPlugin } from './webhooks/plugin.js';
 import { webhookRoutes } from './webhooks/routes.js';
-import { type Clock, systemClock } from './shared/clock.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

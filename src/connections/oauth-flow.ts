@@ -3,13 +3,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/database.js';
 import type { ConnectionRole } from '../db/schema/index.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import type { PatreonScope } from '../patreon/oauth.js';
+import type { Clock } from '../shared/clock.js';
 import { ReturnToNotAllowedError } from './errors.js';
 import { storeIdentity } from './identity-store.js';
-import type { EntitlementReview } from '../members/entitlement-review.js';
-import type { Clock } from '../shared/clock.js';
 import {
   claimState,
   deleteStaleStates,

@@ -5,6 +5,7 @@ import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
 import { decodeCursor, toPage } from '../http/pagination.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { ConnectionNotFoundError } from './errors.js';
 import {
@@ -15,7 +16,6 @@ import {
 } from './repository.js';
 import type { ConnectionView, ListConnectionsQuery } from './schemas.js';
 import type { TokenVault } from './token-vault.js';
-import type { EntitlementReview } from '../members/entitlement-review.js';
 
 export function createConnectionsService(deps: {
   db: Db;

@@ -19,7 +19,10 @@ import {
   writeStates,
 } from './repository.js';
 
-export type EntitlementChange = 'entitlement.granted' | 'entitlement.changed' | 'entitlement.revoked';
+export type EntitlementChange =
+  | 'entitlement.granted'
+  | 'entitlement.changed'
+  | 'entitlement.revoked';
 
 /**
  * The event that tells the host its user's answer moved from `before` (what it was last told) to

@@ -47,10 +47,7 @@ export async function targetsOfCampaign(db: DbOrTx, campaignId: string): Promise
  * Every campaign a host user's answer may have changed in after their connections changed: the
  * campaigns of every membership of any Patreon user they ever connected, and those announced.
  */
-export async function targetsOfExternalUser(
-  db: DbOrTx,
-  externalUserId: string,
-): Promise<Target[]> {
+export async function targetsOfExternalUser(db: DbOrTx, externalUserId: string): Promise<Target[]> {
   const result = await db.execute<TargetRow>(sql`
     select external_user_id, campaign_id from entitlement_states
     where external_user_id = ${externalUserId}
@@ -66,7 +63,10 @@ export async function targetsOfExternalUser(
  * order for every caller so two transactions cannot deadlock on them. Held until commit: two
  * writers reviewing one answer take turns, and the second sees what the first announced.
  */
-export async function lockStates(db: DbOrTx, sorted: Target[]): Promise<Map<string, AnnouncedState>> {
+export async function lockStates(
+  db: DbOrTx,
+  sorted: Target[],
+): Promise<Map<string, AnnouncedState>> {
   const users = sorted.map((t) => t.externalUserId);
   const campaigns = sorted.map((t) => t.campaignId);
   await db.execute(sql`
@@ -111,7 +111,13 @@ export const keyOf = (target: Target) => `${target.externalUserId}\u0000${target
 
 export type StateUpdate = Target & {
   /** Only for an announced change: the new state and answer, with the version bumped. */
-  announced?: { entitled: boolean; status: string; tierIds: string[]; until: string | null; answer: EntitlementView };
+  announced?: {
+    entitled: boolean;
+    status: string;
+    tierIds: string[];
+    until: string | null;
+    answer: EntitlementView;
+  };
   dueAt: string | null;
 };
 

@@ -10,6 +10,7 @@ import {
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
 import { recordEvent } from '../events/record-event.js';
+import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
@@ -18,7 +19,6 @@ import type { Post } from '../patreon/resources.js';
 import { defined, postRow } from '../sync/resource-rows.js';
 import { applyMemberDeliveries, PermanentApplyError } from './member-batch.js';
 import { isMemberTrigger } from './triggers.js';
-import type { EntitlementReview } from '../members/entitlement-review.js';
 
 /** A stored delivery with what applying it needs. */
 type Pending = {

@@ -1,5 +1,6 @@
 export * from './campaigns.js';
 export * from './connections.js';
+export * from './entitlement-states.js';
 export * from './leases.js';
 export * from './members.js';
 export * from './outbound.js';
@@ -7,4 +8,3 @@ export * from './patreon-users.js';
 export * from './posts.js';
 export * from './sync-jobs.js';
 export * from './webhooks.js';
-export * from './entitlement-states.js';
