@@ -17,7 +17,12 @@ import { isPatreonError } from '../patreon/errors.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Post } from '../patreon/resources.js';
 import { defined, postRow } from '../sync/resource-rows.js';
-import { applyMemberDeliveries, PermanentApplyError } from './member-batch.js';
+import {
+  applyMemberDeliveries,
+  type Confirmation,
+  type MemberDelivery,
+  PermanentApplyError,
+} from './member-batch.js';
 import { isMemberTrigger } from './triggers.js';
 
 /** A stored delivery with what applying it needs. */
@@ -31,6 +36,8 @@ type Pending = {
   campaignId: string;
   connectionId: string | null;
   receivedAt: Date;
+  /** The same bytes as an earlier delivery of the resource that another one followed. */
+  repeatsEarlier: boolean;
 };
 
 const APPLY_LOCK = 'patreon-gateway:webhook-apply';
@@ -135,9 +142,15 @@ export function createWebhookApplier(deps: {
       campaign_id: string;
       connection_id: string | null;
       received_at: string;
+      repeats_earlier: boolean;
     }>(sql`
       select e.id, e.event, e.body, e.resource_type, e.resource_id, e.attempts,
-             w.campaign_id, w.connection_id, to_json(e.received_at)#>>'{}' as received_at
+             w.campaign_id, w.connection_id, to_json(e.received_at)#>>'{}' as received_at,
+             exists (
+               select 1 from ${webhookEvents} p
+               where p.resource_type = e.resource_type and p.resource_id = e.resource_id
+                 and p.id < e.id and p.webhook_id = e.webhook_id and p.dedupe_key = e.dedupe_key
+             ) as repeats_earlier
       from ${webhookEvents} e join ${patreonWebhooks} w on w.id = e.webhook_id
       where e.status = 'received' and (e.next_attempt_at is null or e.next_attempt_at <= now())
         and not exists (
@@ -155,6 +168,7 @@ export function createWebhookApplier(deps: {
       campaignId: row.campaign_id,
       connectionId: row.connection_id,
       receivedAt: new Date(row.received_at),
+      repeatsEarlier: row.repeats_earlier,
     }));
   }
 
@@ -188,10 +202,41 @@ export function createWebhookApplier(deps: {
     return fetched;
   }
 
+  /**
+   * Patreon's deliveries carry no time, and `last_charge_date` orders two states only when it
+   * moved. A member delivery that repeats the bytes of an earlier one after another delivery of
+   * that member may be a change back or a late retry of old news: rather than guess, the member
+   * is read from Patreon (once per member per batch, through the governor) and what Patreon says
+   * now is applied. Without a connection to ask with, arrival order decides.
+   */
+  async function confirmAmbiguous(batch: Pending[]) {
+    const confirmed = new Map<number, Confirmation>();
+    const asked = new Map<string, Promise<Confirmation>>();
+    for (const item of batch) {
+      if (!item.repeatsEarlier || !isMemberTrigger(item.event) || !item.connectionId) continue;
+      const memberId = item.resourceId as string;
+      const connectionId = item.connectionId;
+      let answer = asked.get(memberId);
+      if (!answer) {
+        answer = deps.vault
+          .withAccessToken(connectionId, (credentials) => deps.patreon.member(credentials, memberId))
+          .then(
+            (member): Confirmation => ({ member }),
+            (error: unknown): Confirmation =>
+              isPatreonError(error, 'PATREON_NOT_FOUND') ? 'gone' : (error as Error),
+          );
+        asked.set(memberId, answer);
+      }
+      confirmed.set(item.id, await answer);
+    }
+    return confirmed;
+  }
+
   async function applyBatch(): Promise<number | 'busy'> {
     const batch = await due();
     if (batch.length === 0) return 0;
     const fetched = await fetchThinPosts(batch);
+    const confirmed = await confirmAmbiguous(batch);
     let lags: number[] = [];
     const outcome = await db.transaction(async (tx) => {
       const [lock] = (
@@ -221,8 +266,21 @@ export function createWebhookApplier(deps: {
       const outcomes = new Map<number, WebhookEventResult | Error>();
       // Members: the whole batch in a few statements; if that fails, one by one (so one bad
       // delivery holds back only its own member, and the others still apply).
-      const memberItems = live.filter((item) => isMemberTrigger(item.event));
       const blocked = new Set<string>();
+      const memberItems: (Pending & MemberDelivery)[] = [];
+      for (const item of live) {
+        if (!isMemberTrigger(item.event)) continue;
+        const resource = `${item.resourceType}:${item.resourceId}`;
+        if (blocked.has(resource)) continue;
+        const confirmation = confirmed.get(item.id);
+        if (confirmation instanceof Error) {
+          // Patreon could not be asked: retried later, the member's later deliveries wait.
+          outcomes.set(item.id, confirmation);
+          blocked.add(resource);
+        } else {
+          memberItems.push({ ...item, confirmed: confirmation });
+        }
+      }
       if (memberItems.length > 0) {
         try {
           const results = await tx.transaction((savepoint) =>

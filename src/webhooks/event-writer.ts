@@ -12,39 +12,93 @@ export type IncomingEvent = {
 
 export type StoredEvent = { id: number; duplicate: boolean };
 
-const INSERT = `insert into webhook_events
-    (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
-  select r.webhook_id, r.event, r.dedupe_key, substring($4::bytea from r.start for r.length),
-         r.resource_type, r.resource_id, r.extra
-  from unnest($1::uuid[], $2::text[], $3::text[], $5::int[], $6::int[], $7::text[], $8::text[],
-              $9::int[])
-    as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra)
-  on conflict (dedupe_key) do update
-    set duplicate_count = webhook_events.duplicate_count + excluded.duplicate_count + 1
-  returning id, dedupe_key, (xmax = 0) as inserted`;
+// One statement per batch. A row that is the first of its resource in the batch (`first`) is a
+// redelivery when its key is the key of the latest stored delivery of that resource on its
+// webhook (or, for a body whose resource could not be read, of any stored delivery); later rows
+// of a resource follow another delivery of it in this batch, so they are news. Redeliveries are
+// counted on the row they repeat (`extra` counts the batch's own copies, folded before). The
+// inserted ids come from one sequence in insertion order, which follows `ord`.
+const INSERT = `with r as (
+    select * from unnest($1::uuid[], $2::text[], $3::text[], $5::int[], $6::int[], $7::text[],
+                         $8::text[], $9::int[], $10::bool[]) with ordinality
+      as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra,
+           first, ord)
+  ),
+  judged as (
+    select r.*,
+      case when head.dedupe_key = r.dedupe_key then head.id else same.id end as repeats
+    from r
+    left join lateral (
+      select e.id, e.dedupe_key from webhook_events e
+      where r.first and r.resource_id is not null and e.resource_type = r.resource_type
+        and e.resource_id = r.resource_id and e.webhook_id = r.webhook_id
+      order by e.id desc limit 1
+    ) head on true
+    left join lateral (
+      select e.id from webhook_events e
+      where r.first and r.resource_id is null and e.webhook_id = r.webhook_id
+        and e.dedupe_key = r.dedupe_key
+      limit 1
+    ) same on true
+  ),
+  inserted as (
+    insert into webhook_events
+      (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
+    select webhook_id, event, dedupe_key, substring($4::bytea from start for length),
+           resource_type, resource_id, extra
+    from judged where repeats is null order by ord
+    returning id
+  ),
+  counted as (
+    update webhook_events e set duplicate_count = e.duplicate_count + d.copies
+    from (select repeats, sum(1 + extra)::int as copies from judged
+          where repeats is not null group by repeats) d
+    where e.id = d.repeats
+  )
+  select null::int as ord, id from inserted
+  union all
+  select ord::int, repeats from judged where repeats is not null`;
+
+/** Where a delivery's redeliveries are looked for: its resource, or else its own bytes. */
+const resourceOf = (event: IncomingEvent) =>
+  event.resourceId === null
+    ? `${event.webhookId}\0${event.dedupeKey}`
+    : `${event.webhookId}\0${event.resourceType}\0${event.resourceId}`;
 
 /**
  * Group commit for incoming deliveries: requests that arrive while a commit is under way wait
  * for the next one, which writes them all in one multi-row INSERT (one fsync for the lot). Each
  * request is answered once the statement that holds its row has committed, so "2xx" still means
- * "stored". A duplicate (same dedupe key, now or earlier) is counted on the stored row, not
- * stored twice.
+ * "stored". A redelivery (the same bytes as the latest delivery of its resource, see INSERT) is
+ * counted on the stored row, not stored twice; the same bytes after another delivery of the
+ * resource are stored, so a change back to an earlier state is applied.
  */
 export function createEventWriter(
   pool: Pool,
   options: { maxBatch: number; maxInFlight: number; onStored: () => void },
 ) {
   async function write(events: IncomingEvent[]): Promise<StoredEvent[]> {
-    // One row per dedupe key: a statement may not touch the same row twice.
-    const byKey = new Map<string, number[]>();
-    for (const [index, event] of events.entries()) {
-      const same = byKey.get(event.dedupeKey);
-      if (same) same.push(index);
-      else byKey.set(event.dedupeKey, [index]);
+    // Copies that follow the same delivery of their resource in this batch fold into it.
+    const rows: IncomingEvent[] = [];
+    const extra: number[] = [];
+    const first: boolean[] = [];
+    /** For each delivery: its row, and whether it is a copy folded into that row. */
+    const placed: { row: number; copy: boolean }[] = [];
+    const lastOf = new Map<string, number>();
+    for (const event of events) {
+      const resource = resourceOf(event);
+      const previous = lastOf.get(resource);
+      if (previous !== undefined && rows[previous]?.dedupeKey === event.dedupeKey) {
+        extra[previous] = (extra[previous] as number) + 1;
+        placed.push({ row: previous, copy: true });
+        continue;
+      }
+      placed.push({ row: rows.length, copy: false });
+      lastOf.set(resource, rows.length);
+      first.push(previous === undefined);
+      rows.push(event);
+      extra.push(0);
     }
-    const rows = [...byKey.values()].map((same) => events[same[0] as number] as IncomingEvent);
-    // Copies in this batch beyond the first count as duplicates too.
-    const extra = [...byKey.values()].map((same) => same.length - 1);
     // The bodies travel as one binary parameter, cut apart by offset in SQL: a bytea[] would be
     // sent as text, every body hex-escaped (twice its size) and parsed back by the server.
     const starts: number[] = [];
@@ -55,7 +109,7 @@ export function createEventWriter(
     }
     const bodies = Buffer.concat(rows.map((r) => r.body));
     // A named statement: parsed and planned once per connection, not once per batch.
-    const result = await pool.query<{ id: string; dedupe_key: string; inserted: boolean }>({
+    const result = await pool.query<{ ord: number | null; id: string }>({
       name: 'webhook-events-insert',
       text: INSERT,
       values: [
@@ -68,16 +122,28 @@ export function createEventWriter(
         rows.map((r) => r.resourceType),
         rows.map((r) => r.resourceId),
         extra,
+        first,
       ],
     });
-    const stored: StoredEvent[] = new Array(events.length);
+    const repeated = new Map<number, number>();
+    const insertedIds: number[] = [];
     for (const row of result.rows) {
-      for (const [copy, index] of (byKey.get(row.dedupe_key) ?? []).entries()) {
-        stored[index] = { id: Number(row.id), duplicate: !row.inserted || copy > 0 };
-      }
+      if (row.ord === null) insertedIds.push(Number(row.id));
+      else repeated.set(row.ord - 1, Number(row.id));
     }
+    insertedIds.sort((a, b) => a - b);
+    let next = 0;
+    const stored = rows.map((_, index): StoredEvent => {
+      const repeats = repeated.get(index);
+      return repeats !== undefined
+        ? { id: repeats, duplicate: true }
+        : { id: insertedIds[next++] as number, duplicate: false };
+    });
     options.onStored();
-    return stored;
+    return placed.map(({ row, copy }) => {
+      const own = stored[row] as StoredEvent;
+      return copy ? { id: own.id, duplicate: true } : own;
+    });
   }
 
   const writer = coalesce(write, options);

@@ -27,7 +27,12 @@ export type MemberDelivery = {
   connectionId: string | null;
   /** When we received it: Patreon's word about the member as of then (the answer's `asOf`). */
   receivedAt: Date;
+  /** What Patreon said when asked about an ambiguous delivery (see apply.ts), applied instead. */
+  confirmed?: Exclude<Confirmation, Error> | undefined;
 };
+
+/** Patreon's current member, `gone` when Patreon no longer knows it, or why asking failed. */
+export type Confirmation = { member: Member } | 'gone' | Error;
 
 /** An event that cannot apply however often it is retried (e.g. a body that is not a member). */
 export class PermanentApplyError extends Error {}
@@ -70,10 +75,14 @@ export async function applyMemberDeliveries(
   entitlements: EntitlementReview,
 ): Promise<Map<number, WebhookEventResult | PermanentApplyError>> {
   const outcomes = new Map<number, WebhookEventResult | PermanentApplyError>();
-  const decoded: { delivery: MemberDelivery; member: Member }[] = [];
+  const decoded: { delivery: MemberDelivery; member: Member; confirmed: boolean }[] = [];
   for (const delivery of deliveries) {
     try {
-      decoded.push({ delivery, member: decodeMember(delivery) });
+      const sent = decodeMember(delivery);
+      const confirmed = delivery.confirmed;
+      // Patreon's answer replaces an ambiguous delivery: its current member, or a deletion.
+      const member = confirmed && confirmed !== 'gone' ? confirmed.member : sent;
+      decoded.push({ delivery, member, confirmed: confirmed !== undefined });
     } catch (error) {
       if (!(error instanceof PermanentApplyError)) throw error;
       outcomes.set(delivery.id, error);
@@ -108,7 +117,7 @@ export async function applyMemberDeliveries(
   const users = new Map<string, typeof patreonUsers.$inferInsert>();
   const tierRows = new Map<string, typeof tiers.$inferInsert>();
   const events: EventRecord[] = [];
-  for (const { delivery, member } of decoded) {
+  for (const { delivery, member, confirmed } of decoded) {
     const later = newest.get(member.id);
     if (later !== undefined && later > delivery.id) {
       outcomes.set(delivery.id, { changes: [], ignored: `superseded by event ${later}` });
@@ -118,7 +127,7 @@ export async function applyMemberDeliveries(
     // Patreon's deliveries carry no timestamp; a charge older than the one we know is stale news.
     const known = before?.lastChargeDate?.getTime();
     const incoming = member.lastChargeDate?.getTime();
-    if (known !== undefined && incoming !== undefined && incoming < known) {
+    if (!confirmed && known !== undefined && incoming !== undefined && incoming < known) {
       outcomes.set(delivery.id, {
         changes: [],
         ignored: 'older than the stored state (earlier last_charge_date)',
@@ -131,7 +140,7 @@ export async function applyMemberDeliveries(
       ...memberRow(member, campaignId, 'webhook', currency),
       seenAt: delivery.receivedAt,
     }) as MemberRow;
-    if (delivery.event === 'members:delete') {
+    if (delivery.event === 'members:delete' || delivery.confirmed === 'gone') {
       // Already tombstoned: keep the first deletion time.
       if (!before?.deleted) row.deletedAt = new Date();
       else delete row.deletedAt;

@@ -57,7 +57,10 @@ export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
 
 /**
  * Every verified delivery from Patreon, stored raw before we answer 2xx. The body is kept as the
- * exact bytes received; `dedupe_key` (hash of webhook id + event + body) makes redelivery idempotent.
+ * exact bytes received. `dedupe_key` is a hash of webhook id + event + body: a delivery with the
+ * key of the latest stored delivery of its resource on its webhook is a redelivery, counted on
+ * that row and not stored again (src/webhooks/event-writer.ts); the same bytes after a different
+ * delivery are news (a change back) and are stored.
  */
 export const webhookEvents = pgTable(
   'webhook_events',
@@ -67,7 +70,7 @@ export const webhookEvents = pgTable(
       .notNull()
       .references(() => patreonWebhooks.id, { onDelete: 'cascade' }),
     event: text('event').notNull(),
-    dedupeKey: text('dedupe_key').notNull().unique(),
+    dedupeKey: text('dedupe_key').notNull(),
     body: bytea('body').notNull(),
     /** Member or post id read from the body, so events for one resource apply in arrival order. */
     resourceType: text('resource_type'),
@@ -87,5 +90,7 @@ export const webhookEvents = pgTable(
     index('webhook_events_pending_idx').on(t.id).where(sql`${t.status} = 'received'`),
     index('webhook_events_webhook_id_received_at_idx').on(t.webhookId, t.receivedAt),
     index('webhook_events_resource_idx').on(t.resourceType, t.resourceId, t.id),
+    // A delivery whose resource could not be read is deduplicated on its bytes alone.
+    index('webhook_events_webhook_id_dedupe_key_idx').on(t.webhookId, t.dedupeKey),
   ],
 );

@@ -12,5 +12,7 @@ CREATE TABLE "entitlement_states" (
 	CONSTRAINT "entitlement_states_external_user_id_campaign_id_pk" PRIMARY KEY("external_user_id","campaign_id")
 );
 --> statement-breakpoint
+ALTER TABLE "webhook_events" DROP CONSTRAINT "webhook_events_dedupe_key_unique";--> statement-breakpoint
 CREATE INDEX "entitlement_states_due_at_idx" ON "entitlement_states" USING btree ("due_at") WHERE "entitlement_states"."due_at" is not null;--> statement-breakpoint
-CREATE INDEX "entitlement_states_campaign_id_idx" ON "entitlement_states" USING btree ("campaign_id");
+CREATE INDEX "entitlement_states_campaign_id_idx" ON "entitlement_states" USING btree ("campaign_id");--> statement-breakpoint
+CREATE INDEX "webhook_events_webhook_id_dedupe_key_idx" ON "webhook_events" USING btree ("webhook_id","dedupe_key");
