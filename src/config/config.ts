@@ -63,8 +63,10 @@ export type Config = Readonly<{
     /** Lookups cached per instance (0: none), and how long one is served at most. */
     cacheEntries: number;
     cacheTtlMs: number;
-    /** How often answers whose `until` has passed are looked for and announced. */
+    /** How often answers whose `until` has passed (and patrons due a refresh) are looked for. */
     schedulePollMs: number;
+    /** When patron connections' memberships are read again through their own tokens. */
+    patronRefresh: Readonly<{ intervalMs: number; afterChargeMs: number }>;
   }>;
   /** `/metrics` requires this bearer token when set. */
   metrics: Readonly<{ token: string | undefined }>;
@@ -171,6 +173,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       cacheEntries: e.ENTITLEMENT_CACHE_ENTRIES,
       cacheTtlMs: e.ENTITLEMENT_CACHE_TTL,
       schedulePollMs: e.ENTITLEMENT_SCHEDULE_POLL,
+      patronRefresh: {
+        intervalMs: e.PATRON_REFRESH_INTERVAL,
+        afterChargeMs: e.PATRON_REFRESH_AFTER_CHARGE,
+      },
     },
     metrics: { token: e.METRICS_TOKEN },
     oauth: {

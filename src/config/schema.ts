@@ -252,6 +252,16 @@ export const envSchema = z.object({
     .describe(
       'How often each instance looks for answers the clock has changed (a grace period or a paid period ending) and sends their `entitlement.*` events: the host hears of such a change at most this long after it. Instances share the schedule in the database; each change is sent once.',
     ),
+  PATRON_REFRESH_INTERVAL: duration
+    .prefault('24h')
+    .describe(
+      'Longest time between two reads of a patron connection’s memberships through the patron’s own token (a patron-only integration: the creator’s campaign is not synced). Each read goes through the member pipeline, so a cancelled patron loses access and the host gets `entitlement.revoked`.',
+    ),
+  PATRON_REFRESH_AFTER_CHARGE: duration
+    .prefault('2h')
+    .describe(
+      'How long after a membership’s `next_charge_date` its patron’s memberships are read again (sooner than `PATRON_REFRESH_INTERVAL`), when the charge has settled or been declined.',
+    ),
   EVENTS_ENDPOINT_URL: httpUrl
     .optional()
     .describe(

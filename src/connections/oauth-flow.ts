@@ -7,6 +7,7 @@ import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
 import type { PatreonScope } from '../patreon/oauth.js';
+import type { Member } from '../patreon/resources.js';
 import type { Clock } from '../shared/clock.js';
 import { ReturnToNotAllowedError } from './errors.js';
 import { storeIdentity } from './identity-store.js';
@@ -95,6 +96,11 @@ export function createOAuthFlow(deps: {
   /** The member pipeline's review: a new link changes the host user's answers. */
   entitlements: EntitlementReview;
   clock: Clock;
+  /** When a new patron connection's memberships are next read (see membership-refresh.ts). */
+  scheduleRefresh: (
+    memberships: Member[],
+    now: Date,
+  ) => { membershipsRefreshedAt: Date; membershipsDueAt: Date };
   /** Called after a creator connection is stored: the seam for sync and webhook registration. */
   onCreatorConnected: (connectionId: string) => Promise<void>;
 }) {
@@ -190,14 +196,18 @@ export function createOAuthFlow(deps: {
           { memberships: patron },
         );
         const connectionId = await db.transaction(async (tx) => {
-          await storeIdentity(tx, user, patron, deps.clock());
+          const now = deps.clock();
+          await storeIdentity(tx, user, patron, now);
           const id = await upsertConnection(tx, {
             externalUserId: row.externalUserId,
             role: row.role,
             patreonUserId: user.id,
             scopes: tokens.scopes.length > 0 ? tokens.scopes : row.scopes,
           });
-          await updateConnection(tx, id, deps.vault.seal(id, tokens));
+          await updateConnection(tx, id, {
+            ...deps.vault.seal(id, tokens),
+            ...(patron ? deps.scheduleRefresh(user.memberships ?? [], now) : {}),
+          });
           await linkStateToConnection(tx, row.id, id);
           await deps.entitlements.externalUser(tx, row.externalUserId, `connection:${id}`);
           return id;

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
 import { createTokenCipher, type TokenCipher } from '../crypto/token-cipher.js';
+import { startPollLoop } from '../jobs/poll-loop.js';
+import { createMembershipRefresh, type MembershipRefresh } from './membership-refresh.js';
 import { createOAuthFlow, type OAuthFlow } from './oauth-flow.js';
 import { type ConnectionsService, createConnectionsService } from './service.js';
 import { createTokenVault, type TokenVault } from './token-vault.js';
@@ -15,6 +17,8 @@ declare module 'fastify' {
       service: ConnectionsService;
       vault: TokenVault;
       flow: OAuthFlow;
+      /** Patron connections' memberships, read again on a schedule and on demand. */
+      memberships: MembershipRefresh;
       /** Work to start once a creator connection is stored (sync, webhook registration). */
       onCreatorConnected: ((connectionId: string) => Promise<void>)[];
     };
@@ -38,6 +42,22 @@ export const connectionsPlugin = fp(
       log: app.log,
       metrics: app.metrics,
     });
+    const memberships = createMembershipRefresh({
+      db,
+      vault,
+      patreon: app.patreon,
+      entitlements: app.members,
+      clock: app.clock,
+      schedule: config.entitlements.patronRefresh,
+      log: app.log,
+    });
+    const refreshes = startPollLoop({
+      everyMs: config.entitlements.schedulePollMs,
+      step: memberships.due,
+      log: app.log,
+      what: 'patron membership refresh',
+    });
+    app.addHook('onClose', () => refreshes.close());
     const flow = createOAuthFlow({
       db,
       config,
@@ -46,6 +66,7 @@ export const connectionsPlugin = fp(
       log: app.log,
       entitlements: app.members,
       clock: app.clock,
+      scheduleRefresh: memberships.scheduleAfterConnect,
       onCreatorConnected: async (connectionId) => {
         for (const hook of onCreatorConnected) await hook(connectionId);
       },
@@ -57,7 +78,15 @@ export const connectionsPlugin = fp(
       log: app.log,
       entitlements: app.members,
     });
-    app.decorate('connections', { config, cipher, service, vault, flow, onCreatorConnected });
+    app.decorate('connections', {
+      config,
+      cipher,
+      service,
+      vault,
+      flow,
+      memberships,
+      onCreatorConnected,
+    });
   },
   { name: 'connections', dependencies: ['database', 'members', 'patreon', 'metrics'] },
 );

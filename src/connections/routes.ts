@@ -9,10 +9,11 @@ import {
   connectionView,
   disconnectQuery,
   listConnectionsQuery,
+  membershipsView,
 } from './schemas.js';
 
 export const connectionRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { service, flow } = app.connections;
+  const { service, flow, memberships } = app.connections;
 
   app.post(
     '/connections/authorize',
@@ -73,6 +74,44 @@ export const connectionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => service.refresh(request.params.id),
+  );
+
+  app.get(
+    '/connections/:id/memberships',
+    {
+      schema: {
+        operationId: 'listConnectionMemberships',
+        tags: ['connections'],
+        summary: 'The memberships a patron connection proves',
+        description:
+          'As last read from Patreon through the patron’s own token: at the connection, then every `PATRON_REFRESH_INTERVAL` and shortly after each `next_charge_date` (`PATRON_REFRESH_AFTER_CHARGE`), or when refreshed here. `asOf` is when Patreon last confirmed each one.',
+        params: connectionParams,
+        response: { 200: membershipsView, ...problemResponses(400, 401, 404, 500) },
+      },
+    },
+    async (request) => ({ data: await memberships.list(request.params.id) }),
+  );
+
+  app.post(
+    '/connections/:id/memberships/refresh',
+    {
+      schema: {
+        operationId: 'refreshConnectionMemberships',
+        tags: ['connections'],
+        summary: 'Read a patron connection’s memberships from Patreon now',
+        description:
+          'Through the member pipeline, like the scheduled refresh: answers change and `entitlement.*` events are sent for what changed. `404` for a creator connection.',
+        params: connectionParams,
+        response: {
+          200: membershipsView,
+          ...problemResponses(400, 401, 404, 409, 500, 503),
+        },
+      },
+    },
+    async (request) => {
+      await memberships.refresh(request.params.id);
+      return { data: await memberships.list(request.params.id) };
+    },
   );
 
   app.delete(

@@ -105,3 +105,19 @@ export const disconnectQuery = z.object({
     .transform((value) => value === 'true')
     .describe('Also delete the data synced through this connection.'),
 });
+
+export const membershipView = z
+  .object({
+    memberId: z.string(),
+    campaignId: z.string(),
+    patronStatus: z.string().nullable(),
+    lastChargeStatus: z.string().nullable(),
+    lastChargeDate: z.iso.datetime().nullable(),
+    nextChargeDate: z.iso.datetime().nullable(),
+    currentlyEntitledAmountCents: z.number().int().nullable(),
+    tierIds: z.array(z.string()).describe('Patreon’s `currently_entitled_tiers`.'),
+    asOf: z.iso.datetime().nullable().describe('When Patreon last confirmed this membership.'),
+  })
+  .meta({ id: 'Membership' });
+
+export const membershipsView = z.object({ data: z.array(membershipView) });

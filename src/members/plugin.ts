@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
-import { startClockReviews } from './clock-reviews.js';
+import { startPollLoop } from '../jobs/poll-loop.js';
 import { createEntitlementReview, type EntitlementReview } from './entitlement-review.js';
 
 declare module 'fastify' {
@@ -19,12 +19,15 @@ export const membersPlugin = fp(
       clock: app.clock,
     });
     app.decorate('members', review);
-    const loop = startClockReviews({
-      db: app.database.db,
-      review,
-      pollMs: config.entitlements.schedulePollMs,
-      batchSize: 200,
+    // Announces what the clock changes: answers whose `until` has passed, a batch per
+    // transaction; `SKIP LOCKED` shares them out among instances.
+    const batchSize = 200;
+    const loop = startPollLoop({
+      everyMs: config.entitlements.schedulePollMs,
+      step: async () =>
+        (await app.database.db.transaction((tx) => review.due(tx, batchSize))) === batchSize,
       log: app.log,
+      what: 'clock review',
     });
     app.addHook('onClose', () => loop.close());
   },

@@ -219,7 +219,9 @@ export function createWebhookApplier(deps: {
       let answer = asked.get(memberId);
       if (!answer) {
         answer = deps.vault
-          .withAccessToken(connectionId, (credentials) => deps.patreon.member(credentials, memberId))
+          .withAccessToken(connectionId, (credentials) =>
+            deps.patreon.member(credentials, memberId),
+          )
           .then(
             (member): Confirmation => ({ member }),
             (error: unknown): Confirmation =>

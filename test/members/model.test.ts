@@ -55,11 +55,23 @@ const MEMBERSHIPS = PATRONS.flatMap((i) =>
 const KEYS = PATRONS.flatMap((i) => [OWN, OTHER].map((c) => keyOf(userOf(i), c)));
 
 const rarely = fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, fc.constant(true));
+const ENTITLING = ['Paid', 'Pending', 'Free Trial', null] as const;
+// Weighted towards states that entitle, so that steps move between entitled answers too.
 const stateFields = (campaignId: string) => ({
-  patronStatus: fc.constantFrom('active_patron', 'declined_patron', 'former_patron', null),
-  lastChargeStatus: fc.constantFrom(...CHARGE_STATUSES, null),
+  patronStatus: fc.oneof(
+    { arbitrary: fc.constant('active_patron' as const), weight: 3 },
+    { arbitrary: fc.constant('declined_patron' as const), weight: 2 },
+    fc.constantFrom('former_patron' as const, null),
+  ),
+  lastChargeStatus: fc.oneof(
+    { arbitrary: fc.constantFrom(...ENTITLING), weight: 2 },
+    fc.constantFrom(...CHARGE_STATUSES, null),
+  ),
   // A new charge, inside or outside the 7-day grace a declined one gets.
-  chargedDaysAgo: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 7, max: 40 })),
+  chargedDaysAgo: fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: 6 }), weight: 2 },
+    fc.integer({ min: 7, max: 40 }),
+  ),
   // Patreon has no per-post cadence: a per-post campaign's member has none and no next date.
   cadence: fc.constantFrom('monthly', 'annual', 'per-post'),
   isGifted: rarely,
@@ -71,13 +83,14 @@ type Fields = ReturnType<typeof stateFields>;
 type MemberState = Partial<{
   [K in keyof Fields]: Fields[K] extends fc.Arbitrary<infer V> ? V : never;
 }>;
-/** A whole new state, some fields of one, or a single field changed (the rest stays). */
+/** A whole new state, some fields of one, a new charge, or one field (the rest stays). */
 const memberState = (campaignId: string): fc.Arbitrary<MemberState> => {
   const fields = stateFields(campaignId);
   const names = Object.keys(fields) as (keyof Fields)[];
   return fc.oneof(
     fc.record(fields),
     fc.record(fields, { requiredKeys: [] }),
+    fc.record({ lastChargeStatus: fields.lastChargeStatus, chargedDaysAgo: fields.chargedDaysAgo }),
     fc.constantFrom(...names).chain((name) => fc.record({ [name]: fields[name] })),
   );
 };
@@ -93,7 +106,10 @@ const membershipChange = (kind: 'webhook' | 'sync') =>
 const step = fc.oneof(
   membershipChange('webhook'),
   membershipChange('sync'),
-  fc.record({ kind: fc.constant('clock' as const), ms: fc.integer({ min: HOUR, max: 40 * DAY }) }),
+  fc.record({
+    kind: fc.constant('clock' as const),
+    ms: fc.oneof(fc.integer({ min: HOUR, max: 3 * DAY }), fc.integer({ min: HOUR, max: 40 * DAY })),
+  }),
 );
 type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
 

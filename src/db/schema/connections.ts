@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { primaryUuid, rowTimes, timestamptz } from './columns.js';
 import { patreonUsers } from './patreon-users.js';
@@ -32,6 +33,9 @@ export const connections = pgTable(
     lastErrorCode: text('last_error_code'),
     lastErrorAt: timestamptz('last_error_at'),
     disconnectedAt: timestamptz('disconnected_at'),
+    /** Patron connections: when their memberships were last read from Patreon, and next due. */
+    membershipsRefreshedAt: timestamptz('memberships_refreshed_at'),
+    membershipsDueAt: timestamptz('memberships_due_at'),
     ...rowTimes(),
   },
   (t) => [
@@ -44,6 +48,9 @@ export const connections = pgTable(
     index('connections_created_at_idx').on(t.createdAt, t.id),
     index('connections_patreon_user_id_idx').on(t.patreonUserId),
     index('connections_status_token_expires_at_idx').on(t.status, t.tokenExpiresAt),
+    index('connections_memberships_due_at_idx')
+      .on(t.membershipsDueAt)
+      .where(sql`${t.membershipsDueAt} is not null`),
   ],
 );
 
