@@ -13,7 +13,7 @@ import { type Config, loadConfig } from '../src/config/config.js';
 import { type Database, dumpEmbedded, openDatabase } from '../src/db/database.js';
 import { migrationsFolder, runMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/http/logger.js';
-import { type Clock, startingClock } from '../src/shared/clock.js';
+import { type MovableClock, startingClock } from '../src/shared/clock.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdefghijklmnopqrstuvwxyz';
 export const SECOND_API_KEY = 'test-key-second-0123456789abcdefghijklmnopqrstu';
@@ -55,9 +55,9 @@ export async function build(
     /** Use this database instead of a fresh one. */
     database?: Database;
     /** The service's clock; defaults to one starting at TEST_NOW. */
-    clock?: Clock;
+    clock?: MovableClock;
   } = {},
-): Promise<{ app: FastifyInstance; config: Config; database: Database; clock: Clock }> {
+): Promise<{ app: FastifyInstance; config: Config; database: Database; clock: MovableClock }> {
   const config = testConfig(options.env);
   const database = options.database ?? (await freshDatabase(t));
   // TEST_LOG_LEVEL=debug shows the service's log while debugging a test.

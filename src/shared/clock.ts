@@ -11,7 +11,9 @@ export const systemClock: Clock = () => new Date();
  * A clock that starts at `start` and then ticks with real time: what tests pin, so dates are
  * fixed while timers and elapsed times still behave. `advance` moves it forward.
  */
-export function startingClock(start: Date | string): Clock & { advance(ms: number): void } {
+export type MovableClock = Clock & { advance(ms: number): void };
+
+export function startingClock(start: Date | string): MovableClock {
   const offsetFromReal = { ms: new Date(start).getTime() - performance.now() };
   const clock = () => new Date(performance.now() + offsetFromReal.ms);
   return Object.assign(clock, {

@@ -47,9 +47,7 @@ t.test('a sandbox pledge change reaches the host as entitlement.changed within 2
     role: 'patron',
     userId: member.userId,
   });
-  await eventually('entitlement.granted at the host', async () =>
-    aboutUser('entitlement.granted'),
-  );
+  await eventually('entitlement.granted at the host', async () => aboutUser('entitlement.granted'));
 
   const changedAt = Date.now();
   await gateway.sandbox.call(`/_control/members/${member.id}/pledge`, {

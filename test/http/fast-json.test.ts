@@ -35,6 +35,7 @@ const view = fc.record(
       fc.record({ cents: int, currency: nullable(text), monthlyEquivalentCents: int }),
     ),
     source: nullable(fc.constantFrom('creator_sync' as const, 'patron_connection' as const)),
+    asOf: nullable(text),
     member: nullable(
       fc.record({
         id: text,
@@ -60,6 +61,7 @@ const view = fc.record(
       'benefits',
       'amount',
       'source',
+      'asOf',
       'member',
     ],
   },

@@ -53,7 +53,7 @@ t.test('X → Y → X is applied three times and ends on X; a redelivery is stor
         .where(eq(memberTiers.memberId, MEMBER))
     ).map((row) => row.id);
 
-  const receipts = [];
+  const receipts: { id: string; duplicate: boolean }[] = [];
   for (const [body, expected] of [
     [x, ['54321']],
     [y, ['54322']],
