@@ -167,7 +167,7 @@ t.test('the host’s folded entitlement events always equal the entitlement answ
     port,
     clock,
     sandbox,
-    env: { EVENTS_ALLOW_PRIVATE_URLS: 'true', ENTITLEMENT_SCHEDULE_POLL_MS: '200' },
+    env: { EVENTS_ALLOW_PRIVATE_URLS: 'true', ENTITLEMENT_SCHEDULE_POLL: '200ms' },
   });
   const { app } = gateway;
   // First, so that the host receives every event from the first connection on.
