@@ -1,7 +1,8 @@
-import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
-import { campaigns, members, memberTiers, patreonUsers, tiers } from '../db/schema/index.js';
+import { campaigns, members, patreonUsers, tiers } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
+import { replaceMemberTiers } from '../members/member-tiers.js';
 import type { User } from '../patreon/resources.js';
 import { campaignRow, defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
 
@@ -49,13 +50,13 @@ export async function storeIdentity(
   await upsertRows(db, members, memberRows, { target: [members.id] });
 
   const ids = memberships.map((m) => m.id);
-  if (ids.length > 0) {
-    await db.delete(memberTiers).where(inArray(memberTiers.memberId, ids));
-    const links = memberships.flatMap((m) =>
-      (m.currentlyEntitledTiers ?? []).map((tier) => ({ memberId: m.id, tierId: tier.id })),
-    );
-    if (links.length > 0) await db.insert(memberTiers).values(links);
-  }
+  await replaceMemberTiers(
+    db,
+    ids,
+    memberships.flatMap((m) =>
+      (m.currentlyEntitledTiers ?? []).map((tier): [string, string] => [m.id, tier.id]),
+    ),
+  );
   await db
     .update(members)
     .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })

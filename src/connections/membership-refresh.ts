@@ -71,7 +71,7 @@ export function createMembershipRefresh(deps: {
       .select({ externalUserId: connections.externalUserId, role: connections.role })
       .from(connections)
       .where(eq(connections.id, connectionId));
-    if (!connection || connection.role !== 'patron') {
+    if (connection?.role !== 'patron') {
       throw new ConnectionNotFoundError(`No patron connection ${connectionId}.`);
     }
     const user = await deps.vault.withAccessToken(connectionId, (credentials) =>

@@ -5,6 +5,25 @@ import type { EntitlementView } from './schemas.js';
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
+/** An answer with nothing in it: no connection, or (for the events) a campaign gone. */
+export const notEntitled = (
+  target: { externalUserId: string; campaignId: string },
+  reason: EntitlementView['reason'],
+): EntitlementView => ({
+  ...target,
+  entitled: false,
+  status: 'inactive',
+  reason,
+  since: null,
+  until: null,
+  tiers: [],
+  benefits: [],
+  amount: null,
+  source: null,
+  asOf: null,
+  member: null,
+});
+
 /**
  * The answer to "what may this host user have in this campaign?" for what a lookup found, at
  * `at`. The one function behind `GET /v1/entitlements` and the `entitlement.*` events
@@ -21,21 +40,9 @@ export function entitlementAnswer(
   if (found.kind === 'no_campaign') {
     throw new CampaignNotFoundError(`No campaign ${campaignId} is synced here.`);
   }
-  const base = { externalUserId, campaignId };
   if (found.kind === 'unlinked') {
     return {
-      ...base,
-      entitled: false,
-      status: 'inactive',
-      reason: 'no_patreon_connection',
-      since: null,
-      until: null,
-      tiers: [],
-      benefits: [],
-      amount: null,
-      source: null,
-      asOf: null,
-      member: null,
+      ...notEntitled({ externalUserId, campaignId }, 'no_patreon_connection'),
       ...(explain
         ? { explanation: [`no Patreon account is connected for user ${externalUserId}`] }
         : {}),
@@ -46,7 +53,8 @@ export function entitlementAnswer(
   const tierIds = new Set(decision.tiers.map((tier) => tier.id));
   const facts = membership?.facts;
   return {
-    ...base,
+    externalUserId,
+    campaignId,
     entitled: decision.entitled,
     status: decision.status,
     reason: decision.reason as EntitlementView['reason'],

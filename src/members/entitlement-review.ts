@@ -1,5 +1,5 @@
 import type { DbOrTx } from '../db/database.js';
-import { entitlementAnswer, entitlementKey, sameKey } from '../entitlements/answer.js';
+import { entitlementAnswer, entitlementKey, notEntitled, sameKey } from '../entitlements/answer.js';
 import type { Policy } from '../entitlements/policy.js';
 import { lookupMembershipsIn } from '../entitlements/repository.js';
 import type { EntitlementView } from '../entitlements/schemas.js';
@@ -39,22 +39,6 @@ export function entitlementChange(
   return after.entitled ? 'entitlement.changed' : 'entitlement.revoked';
 }
 
-/** What a host user has in a campaign no longer stored here (purged with its creator). */
-const campaignGone = (target: Target): EntitlementView => ({
-  ...target,
-  entitled: false,
-  status: 'inactive',
-  reason: 'not_a_member',
-  since: null,
-  until: null,
-  tiers: [],
-  benefits: [],
-  amount: null,
-  source: null,
-  asOf: null,
-  member: null,
-});
-
 /** When the clock alone will change this answer (its `until`), if it will. */
 const dueAt = (answer: EntitlementView) => answer.until;
 
@@ -87,7 +71,7 @@ export function createEntitlementReview(deps: { policy: Policy; clock: Clock }) 
       // access that ends.
       const answer =
         lookup.kind === 'no_campaign'
-          ? campaignGone(target)
+          ? notEntitled(target, 'not_a_member')
           : entitlementAnswer(
               lookup,
               target.externalUserId,

@@ -1,12 +1,12 @@
 import { and, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
 import { announceCampaignChanges } from '../db/entitlement-changes.js';
+import { replaceLinks } from '../db/links.js';
 import {
   benefits,
   campaigns,
   goals,
   members,
-  memberTiers,
   patreonUsers,
   posts,
   syncSeen,
@@ -18,6 +18,7 @@ import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { recordEvents } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
+import { replaceMemberTiers } from '../members/member-tiers.js';
 import type { Campaign, Post } from '../patreon/resources.js';
 import type { MemberRow, PreparedMembersPage } from './members-page.js';
 import {
@@ -140,7 +141,7 @@ export async function writeMembersPage(
   await runUpsert(tx, input.prepared.users);
   // What the upsert inserted (not merely changed) is counted by the upsert itself.
   const written = await runUpsert(tx, input.prepared.members);
-  await replaceLinks(tx, memberTiers, ['member_id', 'tier_id'], ids, input.prepared.links);
+  await replaceMemberTiers(tx, ids, input.prepared.links);
   await runUpsert(tx, input.prepared.events);
   await markSeen(tx, input.jobId, 'member', ids);
   // One row for the page rather than a column rewritten on every unchanged member.
@@ -282,32 +283,4 @@ async function tombstoneMissing(
 async function markSeen(tx: DbOrTx, jobId: string, kind: 'member' | 'post', ids: string[]) {
   if (ids.length === 0) return;
   await tx.insert(syncSeen).values({ jobId, kind, resourceIds: ids });
-}
-
-/**
- * Makes the link rows of `owners` exactly `links` ([owner, other] pairs): deletes the ones that
- * went away and inserts the new ones; links that stay are not touched. Pairs travel as two array
- * parameters.
- */
-async function replaceLinks(
-  tx: DbOrTx,
-  table: typeof memberTiers | typeof tierBenefits,
-  [ownerColumn, otherColumn]: [string, string],
-  owners: string[],
-  links: [string, string][],
-) {
-  const left = links.map(([owner]) => owner);
-  const right = links.map(([, other]) => other);
-  const owner = sql.raw(`"${ownerColumn}"`);
-  const other = sql.raw(`"${otherColumn}"`);
-  await tx.execute(
-    sql`delete from ${table} where ${owner} = any(${sql.param(owners)}::text[])
-        and (${owner}, ${other}) not in (select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]))`,
-  );
-  if (links.length > 0) {
-    await tx.execute(
-      sql`insert into ${table} (${owner}, ${other})
-          select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]) on conflict do nothing`,
-    );
-  }
 }

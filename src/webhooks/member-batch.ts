@@ -14,6 +14,7 @@ import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
 import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
+import { replaceMemberTiers } from '../members/member-tiers.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
@@ -174,20 +175,13 @@ export async function applyMemberDeliveries(
   await upsertRows(tx, tiers, [...tierRows.values()], { target: [tiers.id] });
   await upsertRows(tx, members, [...finalRows.values()], { target: [members.id] });
   if (finalTiers.size > 0) {
-    const owners = [...finalTiers.keys()];
-    const pairs = [...finalTiers].flatMap(([memberId, ids]) => ids.map((id) => [memberId, id]));
-    const left = pairs.map(([memberId]) => memberId as string);
-    const right = pairs.map(([, tierId]) => tierId as string);
-    await tx.execute(
-      sql`delete from ${memberTiers} where member_id = any(${sql.param(owners)}::text[])
-          and (member_id, tier_id) not in (select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]))`,
+    await replaceMemberTiers(
+      tx,
+      [...finalTiers.keys()],
+      [...finalTiers].flatMap(([memberId, ids]) =>
+        ids.map((id): [string, string] => [memberId, id]),
+      ),
     );
-    if (pairs.length > 0) {
-      await tx.execute(
-        sql`insert into ${memberTiers} (member_id, tier_id)
-            select * from unnest(${sql.param(left)}::text[], ${sql.param(right)}::text[]) on conflict do nothing`,
-      );
-    }
   }
   await recordEvents(tx, events);
   await entitlements.members(tx, [...finalRows.keys()], 'webhook');
