@@ -14,11 +14,11 @@ import {
   tiers,
 } from '../db/schema/index.js';
 import { runUpsert, upsertRows } from '../db/upsert.js';
-import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
-import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { recordEvents } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
+import { memberChangeEvents, memberChanges } from '../members/member-changes.js';
 import { replaceMemberTiers } from '../members/member-tiers.js';
+import { advanceMembership, readMembershipStates } from '../members/membership-state.js';
 import type { Campaign, Post } from '../patreon/resources.js';
 import type { MemberRow, PreparedMembersPage } from './members-page.js';
 import {

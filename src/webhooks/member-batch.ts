@@ -10,11 +10,11 @@ import {
   webhookEvents,
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
-import { memberChangeEvents, memberChanges } from '../events/member-changes.js';
-import { advanceMembership, readMembershipStates } from '../events/membership-state.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
+import { memberChangeEvents, memberChanges } from '../members/member-changes.js';
 import { replaceMemberTiers } from '../members/member-tiers.js';
+import { advanceMembership, readMembershipStates } from '../members/membership-state.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';

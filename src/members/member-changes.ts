@@ -1,5 +1,5 @@
 import type { PatronStatus } from '../db/schema/members.js';
-import type { EventRecord, EventType } from './record-event.js';
+import type { EventRecord, EventType } from '../events/record-event.js';
 
 /** The part of a membership its semantic changes are read from. */
 export type MembershipState = {
