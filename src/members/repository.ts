@@ -88,7 +88,8 @@ export async function lockStates(
     from entitlement_states s
     join unnest(${sql.param(users)}::text[], ${sql.param(campaigns)}::text[]) as t(external_user_id, campaign_id)
       using (external_user_id, campaign_id)
-    order by s.external_user_id, s.campaign_id
+    -- The order the caller sorted in (code points), so every transaction locks alike.
+    order by s.external_user_id collate "C", s.campaign_id collate "C"
     for update of s`);
   return new Map(
     result.rows.map((row) => [
