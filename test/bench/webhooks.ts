@@ -23,7 +23,8 @@
  *
  * The naive receiver is how such an endpoint is usually written: bare Fastify (no logger, no
  * schemas), the raw body, the same signature check, then one `INSERT` per request into the same
- * `webhook_events` table (same indexes, a fresh database of its own, a pool of 10), answered 200
+ * `webhook_events` table (same indexes, a fresh database of its own, a pool of 10), skipped when
+ * the delivery repeats the latest one of its member (the service's redelivery rule), answered 200
  * once that autocommit statement returns. It runs in a process of its own too.
  *
  * Real PostgreSQL keeps its default durability (`synchronous_commit` on, fsync on). The embedded
@@ -482,14 +483,19 @@ async function naiveReceiver(url: string, webhookId: string) {
     const event = String(req.headers['x-patreon-event']);
     const data = (JSON.parse(body.toString('utf8')) as { data: { type: string; id: string } }).data;
     const key = createHash('sha256').update(`${webhookId}\n${event}\n`).update(body).digest('hex');
+    // Stored unless it repeats the latest delivery of its resource (the service's redelivery).
     const { rows } = await pool.query<{ id: string }>(
       `insert into webhook_events (webhook_id, event, dedupe_key, body, resource_type, resource_id)
-       values ($1, $2, $3, $4, $5, $6)
-       on conflict (dedupe_key) do update set duplicate_count = webhook_events.duplicate_count + 1
+       select $1, $2, $3, $4, $5, $6
+       where not exists (
+         select 1 from (select dedupe_key from webhook_events
+                        where resource_type = $5 and resource_id = $6 and webhook_id = $1
+                        order by id desc limit 1) latest
+         where latest.dedupe_key = $3)
        returning id`,
       [webhookId, event, key, body, data.type, data.id],
     );
-    return { id: rows[0]?.id, duplicate: false };
+    return { id: rows[0]?.id, duplicate: rows.length === 0 };
   });
   await app.listen({ host: '127.0.0.1', port: PORT });
 }
