@@ -141,7 +141,12 @@ export async function applyMemberDeliveries(
       ...memberRow(member, campaignId, 'webhook', currency),
       seenAt: delivery.receivedAt,
     }) as MemberRow;
-    if (delivery.event === 'members:delete' || delivery.confirmed === 'gone') {
+    // Confirmed with Patreon: deleted only if Patreon no longer knows the member.
+    const deleted =
+      delivery.confirmed !== undefined
+        ? delivery.confirmed === 'gone'
+        : delivery.event === 'members:delete';
+    if (deleted) {
       // Already tombstoned: keep the first deletion time.
       if (!before?.deleted) row.deletedAt = new Date();
       else delete row.deletedAt;
