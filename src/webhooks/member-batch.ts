@@ -3,7 +3,6 @@ import type { DbOrTx } from '../db/database.js';
 import {
   campaigns,
   members,
-  memberTiers,
   patreonUsers,
   tiers,
   type WebhookEventResult,
