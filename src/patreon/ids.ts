@@ -1,0 +1,16 @@
+/**
+ * The ids Patreon issues (patreon-api.md §3, "IDs are always strings"): members are UUIDs, everything else (campaigns,
+ * tiers, benefits, goals, posts, users, webhooks) a numeric string. An id of another shape did
+ * not come from Patreon, so it is refused before it is stored or looked up.
+ */
+const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Numeric ids are 64-bit at most: 19 digits. */
+const NUMERIC_ID = /^[0-9]{1,19}$/;
+
+export const isMemberId = (id: string): boolean => MEMBER_ID.test(id);
+export const isNumericId = (id: string): boolean => NUMERIC_ID.test(id);
+
+/** Whether `id` is an id Patreon could have issued for a resource of `type`. */
+export function isPatreonIdOf(type: string, id: string): boolean {
+  return type === 'member' ? isMemberId(id) : isNumericId(id);
+}
