@@ -60,7 +60,12 @@ function isTokenRoute(request: FastifyRequest): boolean {
 
 /** Its own parsers, error and not-found handlers, so the plugin behaves the same in any host app. */
 function installPlumbing(app: FastifyInstance): void {
-  for (const type of ['application/x-www-form-urlencoded', 'application/vnd.api+json']) {
+  const types = [
+    'application/x-www-form-urlencoded',
+    'application/json',
+    'application/vnd.api+json',
+  ];
+  for (const type of types) {
     if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
   }
   app.addContentTypeParser(
@@ -70,15 +75,16 @@ function installPlumbing(app: FastifyInstance): void {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     },
   );
+  // An empty body is no body: clients send the JSON content type on every call, a bodiless DELETE
+  // included, and Patreon answers those (204). Otherwise Fastify's parser, poisoning checks and all.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser(
-    'application/vnd.api+json',
+    ['application/json', 'application/vnd.api+json'],
     { parseAs: 'string' },
-    (_request, body, done) => {
-      try {
-        done(null, body === '' ? undefined : JSON.parse(body as string));
-      } catch {
-        done(apiErrors.badRequest('The request body is not valid JSON.'), undefined);
-      }
+    (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      // Its 400 errors are shaped by the error handler: OAuth's on the token route, JSON:API's elsewhere.
+      parseJson(request, body as string, done);
     },
   );
 

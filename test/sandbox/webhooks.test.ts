@@ -47,6 +47,50 @@ function webhookBody(uri: string, triggers: string[], campaignId = '1234560') {
 const md5 = (secret: string, raw: Buffer) => createHmac('md5', secret).update(raw).digest('hex');
 const events = (received: Received[]) => received.map((r) => r.headers['x-patreon-event']);
 
+t.test(
+  'a JSON content type with an empty body is no body (DELETE, GET), as at Patreon',
+  async (t) => {
+    const sandbox = await startSandbox(t, { members: 5 });
+    const token = sandbox.creatorToken();
+    const created = await sandbox.call('/api/oauth2/v2/webhooks', {
+      method: 'POST',
+      token,
+      body: webhookBody('https://example.com/hook', ['members:create']),
+    });
+    const path = `/api/oauth2/v2/webhooks/${created.json.data.id}`;
+    for (const type of ['application/json', 'application/vnd.api+json; charset=utf-8']) {
+      const listed = await sandbox.call('/api/oauth2/v2/webhooks', {
+        token,
+        headers: { 'content-type': type, 'content-length': '0' },
+      });
+      t.equal(listed.status, 200, `GET with ${type}`);
+    }
+    const malformed = await sandbox.call(path, {
+      method: 'DELETE',
+      token,
+      body: '{"data":',
+      headers: { 'content-type': 'application/json' },
+    });
+    t.equal(malformed.status, 400, 'a body that is there must still be JSON');
+    t.equal(malformed.json.errors[0].code_name, 'ParameterInvalid');
+
+    const deleted = await sandbox.call(path, {
+      method: 'DELETE',
+      token,
+      body: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    t.equal(deleted.status, 204);
+    t.equal(deleted.text, '');
+    const again = await sandbox.call(path, {
+      method: 'DELETE',
+      token,
+      headers: { 'content-type': 'application/vnd.api+json', 'content-length': '0' },
+    });
+    t.equal(again.status, 404, 'gone');
+  },
+);
+
 t.test('webhook API: create, list, update, delete', async (t) => {
   const sandbox = await startSandbox(t, { members: 5 });
   const token = sandbox.creatorToken();
