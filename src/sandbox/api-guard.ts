@@ -30,7 +30,7 @@ export function createApiGuard(state: SandboxState) {
     if (!lineage) throw apiErrors.unauthorized();
     callers.set(request, lineage);
 
-    const throttle = state.rateLimiter.take(state.limits, lineage.clientId, token);
+    const throttle = state.rateLimiter.take(state.limits, lineage.clientId, lineage.id);
     if (throttle) {
       state.counters.throttle(throttle.scope);
       return sendThrottled(state, reply, throttle.retryAfterSeconds);

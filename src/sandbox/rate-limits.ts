@@ -8,7 +8,11 @@ export type ChaosOutcome =
   | { kind: 'server'; status: number }
   | null;
 
-/** Sliding-window logs per client id and per access token (patreon-api.md §6). */
+/**
+ * Sliding-window logs per client id and per connection (patreon-api.md §6). The "per token" window
+ * is keyed by the connection the token belongs to, not the token string, because refreshing a
+ * token does not reset the limit.
+ */
 export function createRateLimiter(clock: () => number) {
   const hits = new Map<string, number[]>();
 
@@ -20,7 +24,7 @@ export function createRateLimiter(clock: () => number) {
 
   return {
     /** Records the request unless a window is full; then says which one and for how long. */
-    take(limits: SandboxLimits, clientId: string, token: string): Throttle | null {
+    take(limits: SandboxLimits, clientId: string, connectionId: string): Throttle | null {
       if (!limits.enabled) return null;
       const now = clock();
       const checks = [
@@ -31,7 +35,7 @@ export function createRateLimiter(clock: () => number) {
         },
         {
           scope: 'token' as const,
-          log: recent(`token:${token}`, limits.token.windowMs, now),
+          log: recent(`connection:${connectionId}`, limits.token.windowMs, now),
           window: limits.token,
         },
       ];

@@ -101,6 +101,44 @@ t.test('per-token window, and the 429 quirks', async (t) => {
   t.equal(bad.json.errors[0].status, '400');
 });
 
+t.test('a refresh does not reset the per-token window (patreon-api.md §6)', async (t) => {
+  const sandbox = await startSandbox(t, {
+    members: 5,
+    limits: { token: { max: 4, windowMs: 60_000 } },
+  });
+  const { clientId, clientSecret } = sandbox.state.config;
+  const first = await sandbox.connect('4410001', 'campaigns');
+  for (let i = 0; i < 3; i++)
+    t.equal((await sandbox.call(CAMPAIGNS, { token: first.access_token })).status, 200);
+
+  const refreshed = await sandbox.call('/api/oauth2/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: clientId,
+      client_secret: clientSecret,
+    }).toString(),
+  });
+  t.equal(refreshed.status, 200);
+  const token = refreshed.json.access_token as string;
+  t.not(token, first.access_token);
+
+  t.equal((await sandbox.call(CAMPAIGNS, { token })).status, 200, 'the fourth of the window');
+  const throttled = await sandbox.call(CAMPAIGNS, { token });
+  t.equal(throttled.status, 429, 'the new token sees the three calls of the old one');
+  assertThrottleBody(t, throttled.json);
+  t.equal(
+    (await sandbox.call(CAMPAIGNS, { token: first.access_token })).status,
+    429,
+    'one window for the connection, whichever of its tokens calls',
+  );
+
+  await sandbox.call('/_control/clock', { method: 'POST', body: { advanceSeconds: 60.1 } });
+  t.equal((await sandbox.call(CAMPAIGNS, { token })).status, 200, 'the window slides');
+});
+
 t.test('chaos mode: seeded random 429s and 5xx', async (t) => {
   const sandbox = await startSandbox(t, { members: 5, limits: { enabled: false } });
   const token = sandbox.creatorToken();
