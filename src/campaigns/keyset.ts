@@ -1,7 +1,6 @@
 import { and, asc, desc, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { InvalidCursorError } from '../http/errors.js';
-import { decodeCursor } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
 
 /**
  * A keyset order on (sort column, id). Rows without a sort value come last in either direction;
@@ -22,26 +21,27 @@ export type KeysetOrder = {
 /** The (sort value, id) of the last row of the previous page. */
 export type KeysetPosition = { value: string | null; id: string };
 
-const TIMESTAMP_TEXT =
-  /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-const INTEGER_TEXT = /^-?\d{1,10}$/;
+const valueParts = {
+  timestamptz: cursorParts.timestamptz,
+  integer: cursorParts.int4,
+  text: cursorParts.text,
+} as const;
 
-export function positionKey(order: KeysetOrder, value: string | null, id: string): string[] {
-  return [order.name, value === null ? 'null' : 'value', value ?? '', id];
+/** A position's cursor: the order's name, the sort value (null past the last value), the id. */
+const positionCursor = (order: KeysetOrder) =>
+  cursorCodec(order.name, [
+    order.nullable ? cursorParts.nullable(valueParts[order.type]) : valueParts[order.type],
+    cursorParts.text,
+  ]);
+
+export function positionCursorOf(order: KeysetOrder, value: string | null, id: string): string {
+  return positionCursor(order).encode([value, id]);
 }
 
-/** Decodes a cursor made by `positionKey` for the same order; anything else is a 400. */
+/** Decodes a cursor made by `positionCursorOf` for the same order; anything else is a 400. */
 export function decodePosition(order: KeysetOrder, cursor: string): KeysetPosition {
-  const [name, kind, value, id] = decodeCursor(cursor, 4) as [string, string, string, string];
-  const valueValid =
-    (kind === 'null' && order.nullable && value === '') ||
-    (kind === 'value' &&
-      (order.type === 'text' ||
-        (order.type === 'integer' ? INTEGER_TEXT : TIMESTAMP_TEXT).test(value)));
-  if (name !== order.name || !valueValid || id === '') {
-    throw new InvalidCursorError('The cursor is malformed or belongs to another list or sort.');
-  }
-  return { value: kind === 'null' ? null : value, id };
+  const [value, id] = positionCursor(order).decode(cursor);
+  return { value, id };
 }
 
 /** The sort value as text, to select next to the row for its cursor. */

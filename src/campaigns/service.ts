@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { toPage } from '../http/pagination.js';
 import { CampaignNotFoundError, MemberNotFoundError } from './errors.js';
-import { decodePosition, type KeysetOrder, positionKey } from './keyset.js';
+import { decodePosition, type KeysetOrder, positionCursorOf } from './keyset.js';
 import {
   entitledTierIds,
   entitledTiers,
@@ -46,6 +47,9 @@ import {
   toTierView,
 } from './views.js';
 
+/** Campaigns in id order. */
+const campaignCursor = cursorCodec('campaigns', [cursorParts.text]);
+
 /** Read API over what the sync stored: campaigns, tiers, members, posts and pledge events. */
 export function createCampaignsService(deps: { db: Db }) {
   const { db } = deps;
@@ -65,9 +69,9 @@ export function createCampaignsService(deps: { db: Db }) {
 
     async list(query: ListCampaignsQuery) {
       const { limit, cursor, ...filter } = query;
-      const last = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
+      const last = cursor === undefined ? undefined : campaignCursor.decode(cursor)[0];
       const rows = await listCampaigns(db, filter, { limit: limit + 1, after: last });
-      return toPage(rows, limit, (row) => [row.id], toCampaignView);
+      return toPage(rows, limit, (row) => campaignCursor.encode([row.id]), toCampaignView);
     },
 
     async get(id: string): Promise<CampaignDetail> {
@@ -98,7 +102,7 @@ export function createCampaignsService(deps: { db: Db }) {
       return toPage(
         rows,
         limit,
-        (row) => positionKey(tierOrder, row.sortKey, row.tier.id),
+        (row) => positionCursorOf(tierOrder, row.sortKey, row.tier.id),
         (row) => toTierView(row.tier),
       );
     },
@@ -120,7 +124,7 @@ export function createCampaignsService(deps: { db: Db }) {
       return toPage(
         rows,
         limit,
-        (row) => positionKey(order, row.sortKey, row.member.id),
+        (row) => positionCursorOf(order, row.sortKey, row.member.id),
         (row) => toMemberView(row, tierIds.get(row.member.id) ?? [], campaign.currency),
       );
     },
@@ -162,7 +166,7 @@ export function createCampaignsService(deps: { db: Db }) {
       return toPage(
         rows,
         limit,
-        (row) => positionKey(postOrder, row.sortKey, row.post.id),
+        (row) => positionCursorOf(postOrder, row.sortKey, row.post.id),
         (row) => toPostView(row.post),
       );
     },
@@ -178,7 +182,7 @@ export function createCampaignsService(deps: { db: Db }) {
       return toPage(
         rows,
         limit,
-        (row) => positionKey(pledgeEventOrder, row.sortKey, row.event.id),
+        (row) => positionCursorOf(pledgeEventOrder, row.sortKey, row.event.id),
         (row) => toPledgeEventView(row.event),
       );
     },

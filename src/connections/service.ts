@@ -4,7 +4,8 @@ import type { Db } from '../db/database.js';
 import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { toPage } from '../http/pagination.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { ConnectionNotFoundError } from './errors.js';
@@ -16,6 +17,9 @@ import {
 } from './repository.js';
 import type { ConnectionView, ListConnectionsQuery } from './schemas.js';
 import type { TokenVault } from './token-vault.js';
+
+/** Connections, newest first: (created_at, id). */
+const connectionCursor = cursorCodec('connections', [cursorParts.timestamptz, cursorParts.uuid]);
 
 export function createConnectionsService(deps: {
   db: Db;
@@ -36,9 +40,14 @@ export function createConnectionsService(deps: {
   return {
     async list(query: ListConnectionsQuery) {
       const { limit, cursor, ...filter } = query;
-      const after = cursor === undefined ? undefined : decodeCursor(cursor, 2);
+      const after = cursor === undefined ? undefined : connectionCursor.decode(cursor);
       const rows = await listConnections(db, filter, { limit: limit + 1, after });
-      return toPage(rows, limit, (row) => [row.createdAtKey, row.connection.id], toView);
+      return toPage(
+        rows,
+        limit,
+        (row) => connectionCursor.encode([row.createdAtKey, row.connection.id]),
+        toView,
+      );
     },
 
     get,

@@ -5,7 +5,8 @@ import { generateSecret } from '../crypto/outbound-signature.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
 import { outboundDeliveries, outboundEndpoints } from '../db/schema/index.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { toPage } from '../http/pagination.js';
 import { promoteHeads } from './delivery-lines.js';
 import {
   EventEndpointFromConfigError,
@@ -43,6 +44,9 @@ export function endpointView(row: EndpointRow): EndpointView {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+/** Endpoints, newest first: (created_at, id). */
+const endpointCursor = cursorCodec('event-endpoints', [cursorParts.timestamptz, cursorParts.uuid]);
 
 /**
  * The host's event endpoints: created with a fresh `whsec_` secret (returned once, sealed at
@@ -100,7 +104,7 @@ export function createEndpointService(deps: {
     async list(query: { limit: number; cursor?: string }) {
       const where: SQL[] = [];
       if (query.cursor) {
-        const [createdAt, id] = decodeCursor(query.cursor, 2);
+        const [createdAt, id] = endpointCursor.decode(query.cursor);
         where.push(
           sql`(${outboundEndpoints.createdAt}, ${outboundEndpoints.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
         );
@@ -114,7 +118,7 @@ export function createEndpointService(deps: {
       return toPage(
         rows,
         query.limit,
-        (r) => [r.key, r.row.id],
+        (r) => endpointCursor.encode([r.key, r.row.id]),
         (r) => endpointView(r.row),
       );
     },

@@ -6,8 +6,8 @@ import {
   outboundEndpoints,
   outboundEvents,
 } from '../db/schema/index.js';
-import { InvalidCursorError } from '../http/errors.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { toPage } from '../http/pagination.js';
 import {
   EventEndpointDisabledError,
   EventEndpointNotFoundError,
@@ -19,6 +19,9 @@ import type { DeliveryView, EventView, ListEventsQuery } from './schemas.js';
 type EventRow = typeof outboundEvents.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** Events, newest first: their sequence number. */
+const eventCursor = cursorCodec('events', [cursorParts.int8]);
 
 /** The host's view of recorded events and their deliveries; replay of one event. */
 export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
@@ -116,10 +119,7 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
         );
       }
       if (query.cursor) {
-        const [seq] = decodeCursor(query.cursor, 1);
-        if (!/^\d{1,18}$/.test(seq ?? '')) {
-          throw new InvalidCursorError('The cursor is malformed or belongs to another list.');
-        }
+        const [seq] = eventCursor.decode(query.cursor);
         where.push(lt(outboundEvents.seq, Number(seq)));
       }
       const rows = await db
@@ -133,7 +133,7 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
       return toPage(
         rows,
         query.limit,
-        (row) => [String(row.seq)],
+        (row) => eventCursor.encode([String(row.seq)]),
         (row) => view(row, deliveries.get(row.id) ?? []),
       );
     },

@@ -12,8 +12,9 @@ import {
   syncJobs,
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
 import { defineError } from '../http/errors.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { toPage } from '../http/pagination.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { campaignRow, defined, userRow } from './resource-rows.js';
 import type { ListSyncJobsQuery, SyncJobView } from './schemas.js';
@@ -28,6 +29,9 @@ export const NotACreatorError = defineError(
 );
 
 type JobRow = typeof syncJobs.$inferSelect;
+
+/** Sync jobs, newest first: (created_at, id). */
+const syncJobCursor = cursorCodec('sync-jobs', [cursorParts.timestamptz, cursorParts.uuid]);
 
 export function createSyncService(deps: {
   db: Db;
@@ -138,7 +142,7 @@ export function createSyncService(deps: {
       if (query.connectionId) where.push(eq(syncJobs.connectionId, query.connectionId));
       if (query.status) where.push(eq(syncJobs.status, query.status));
       if (query.cursor) {
-        const [createdAt, id] = decodeCursor(query.cursor, 2);
+        const [createdAt, id] = syncJobCursor.decode(query.cursor);
         where.push(
           sql`(${syncJobs.createdAt}, ${syncJobs.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
         );
@@ -152,7 +156,7 @@ export function createSyncService(deps: {
       return toPage(
         rows,
         query.limit,
-        (row) => [row.key, row.job.id],
+        (row) => syncJobCursor.encode([row.key, row.job.id]),
         (row) => toView(row.job),
       );
     },

@@ -2,8 +2,8 @@ import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { campaigns, patreonWebhooks, webhookEvents } from '../db/schema/index.js';
-import { InvalidCursorError } from '../http/errors.js';
-import { decodeCursor, toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { toPage } from '../http/pagination.js';
 import { NotACreatorCampaignError, WebhookEventNotFoundError } from './errors.js';
 import type { WebhookRegistration } from './registration.js';
 import type {
@@ -17,6 +17,11 @@ type WebhookRow = typeof patreonWebhooks.$inferSelect;
 type EventRow = typeof webhookEvents.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** Webhooks, newest first: (created_at, id). */
+const webhookCursor = cursorCodec('webhooks', [cursorParts.timestamptz, cursorParts.uuid]);
+/** Deliveries, newest first: their id. */
+const webhookEventCursor = cursorCodec('webhook-events', [cursorParts.int8]);
 
 /** The host's view of our Patreon webhooks and of what they delivered. */
 export function createWebhookService(deps: {
@@ -83,7 +88,7 @@ export function createWebhookService(deps: {
       const where: SQL[] = [isNull(patreonWebhooks.deletedAt)];
       if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
       if (query.cursor) {
-        const [createdAt, id] = decodeCursor(query.cursor, 2);
+        const [createdAt, id] = webhookCursor.decode(query.cursor);
         where.push(
           sql`(${patreonWebhooks.createdAt}, ${patreonWebhooks.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
         );
@@ -98,7 +103,7 @@ export function createWebhookService(deps: {
       return toPage(
         rows,
         query.limit,
-        (row) => [row.key, row.webhook.id],
+        (row) => webhookCursor.encode([row.key, row.webhook.id]),
         (row) => webhookView(row.webhook, counts.get(row.webhook.id)),
       );
     },
@@ -124,10 +129,7 @@ export function createWebhookService(deps: {
       if (query.event) where.push(eq(webhookEvents.event, query.event));
       if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
       if (query.cursor) {
-        const [id] = decodeCursor(query.cursor, 1);
-        if (!/^\d{1,18}$/.test(id ?? '')) {
-          throw new InvalidCursorError('The cursor is malformed or belongs to another list.');
-        }
+        const [id] = webhookEventCursor.decode(query.cursor);
         where.push(lt(webhookEvents.id, Number(id)));
       }
       const rows = await db
@@ -141,7 +143,7 @@ export function createWebhookService(deps: {
       return toPage(
         views,
         query.limit,
-        (view) => [view.id],
+        (view) => webhookEventCursor.encode([view.id]),
         (view) => view,
       );
     },

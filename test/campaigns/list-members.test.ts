@@ -1,10 +1,11 @@
 import t from 'tap';
 import { chargeStatuses } from '../../src/db/schema/index.js';
-import { encodeCursor } from '../../src/http/pagination.js';
+import { forgeCursor as forge } from '../fixtures/cursors.js';
 import { auth, build } from '../helper.js';
 import {
   byKey,
   CAMPAIGN,
+  GHOST_TIER,
   ids,
   isoAt,
   type SeededMember,
@@ -51,14 +52,15 @@ t.test('GET /v1/campaigns/{id}/members', async (t) => {
       [{ patronStatus: 'follower' }, (m) => m.patronStatus === null],
       [{ tierId: '701' }, (m) => m.tierIds.includes('701')],
       [{ tierId: '704' }, (m) => m.tierIds.includes('704')],
-      [{ tierId: 'ghost-tier' }, (m) => m.tierIds.includes('ghost-tier')],
+      [{ tierId: GHOST_TIER }, (m) => m.tierIds.includes(GHOST_TIER)],
       [{ tierId: '799' }, () => false],
       [{ email: 'shared@EXAMPLE.com' }, (m) => m.email?.toLowerCase() === 'shared@example.com'],
       [{ email: 'patron8@example.com' }, (m) => m.email?.toLowerCase() === 'patron8@example.com'],
       [{ email: 'nobody@example.com' }, () => false],
       [
-        { updatedSince: isoAt(UPDATED_BASE, 6 * 86_400_000_000 + 1) },
-        (m) => m.updatedMicros >= 6 * 86_400_000_000 + 1,
+        // Inputs are milliseconds; rows a few microseconds past the boundary are included.
+        { updatedSince: isoAt(UPDATED_BASE, 6 * 86_400_000_000) },
+        (m) => m.updatedMicros >= 6 * 86_400_000_000,
       ],
       [
         { patronStatus: 'active_patron', tierId: '702', sort: 'fullName' },
@@ -169,10 +171,10 @@ t.test('GET /v1/campaigns/{id}/members', async (t) => {
     const first = (await get('limit=2&sort=fullName')).json();
     const cursors = [
       'not-a-cursor',
-      encodeCursor(['x']),
+      forge(['x']),
       first.nextCursor,
-      encodeCursor(['-updatedAt', 'value', "2026-11-01'; drop table members; --", 'x']),
-      encodeCursor(['-updatedAt', 'null', '', 'x']),
+      forge(['-updatedAt', "2026-11-01'; drop table members; --", 'x']),
+      forge(['-updatedAt', null, 'x']),
     ];
     for (const [n, cursor] of cursors.entries()) {
       const query = `cursor=${encodeURIComponent(cursor)}`;
