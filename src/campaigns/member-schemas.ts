@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { chargeStatuses, patronStatuses, pledgeEventTypes } from '../db/schema/index.js';
 import { pageQuery } from '../http/pagination.js';
 import { isoTimeInput } from '../http/time-input.js';
-import { includeDeleted, money, patreonId } from './schemas.js';
+import { includeDeleted, memberId, money, patreonId } from './schemas.js';
 
 const patronStatus = z
   .enum(patronStatuses)
@@ -178,14 +178,14 @@ export const listMembersQuery = pageQuery.extend({
 
 export type ListMembersQuery = z.infer<typeof listMembersQuery>;
 
-export const memberParams = z.object({ id: patreonId.describe('Member id.') });
+export const memberParams = z.object({ id: memberId.describe('Member id (a UUID).') });
 
 export const listPledgeEventsQuery = pageQuery.extend({
   type: z.enum(pledgeEventTypes).optional(),
   from: isoTimeInput.optional().describe('Events at or after this time.'),
   to: isoTimeInput.optional().describe('Events before this time.'),
   tierId: patreonId.optional(),
-  memberId: patreonId.optional(),
+  memberId: memberId.optional(),
 });
 
 export type ListPledgeEventsQuery = z.infer<typeof listPledgeEventsQuery>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { patreonId } from '../campaigns/schemas.js';
+import { MAX_CENTS, patreonId } from '../campaigns/schemas.js';
 
 const externalUserId = z
   .string()
@@ -106,6 +106,7 @@ export const checkBody = z
       .number()
       .int()
       .min(0)
+      .max(MAX_CENTS)
       .optional()
       .describe('Entitled with at least this monthly-equivalent amount.'),
     benefitId: patreonId.optional().describe('Entitled to a tier that grants this benefit.'),

@@ -25,6 +25,8 @@ export const CAMPAIGN = '5550001';
 export const OTHER_CAMPAIGN = '5550002';
 export const DELETED_CAMPAIGN = '5550003';
 export const MEMBER_COUNT = 60;
+/** A tier a member is entitled to that was never synced (no row in `tiers`). */
+export const GHOST_TIER = '798';
 /** The member with a long payment history (more than the detail shows). */
 export const LONG_HISTORY = 120;
 
@@ -132,7 +134,7 @@ export async function seed(db: Db) {
       ...(i % 3 === 0 ? ['701'] : []),
       ...(i % 4 === 0 ? ['702'] : []),
       ...(i % 10 === 0 ? ['704'] : []),
-      ...(i === 7 ? ['ghost-tier'] : []),
+      ...(i === 7 ? [GHOST_TIER] : []),
     ].sort();
     seeded.push({
       id: memberId(i),

@@ -20,7 +20,7 @@ t.test('/metrics exposes every promised family, with its type', async (t) => {
 
 t.test('HTTP requests are counted by route pattern; unmatched paths collapse to one', async (t) => {
   const { app } = await build(t);
-  const memberId = '98765432101';
+  const memberId = randomUUID();
   const before = await scrape(app);
   const member = await app.inject({ url: `/v1/members/${memberId}`, headers: auth() });
   t.equal(member.statusCode, 404);

@@ -20,9 +20,9 @@ export function documentedOperations(prefix = '/v1/'): Operation[] {
     .flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({
         method: method.toUpperCase() as Operation['method'],
-        // Campaign and member ids are Patreon's numeric strings; ours are UUIDs.
+        // Campaign ids are Patreon's numeric strings; member ids (Patreon's) and ours are UUIDs.
         url: path.replace(/\{(\w+)\}/g, (_, name: string) =>
-          /campaigns|members/.test(path) && name === 'id' ? '1234560' : SAMPLE_UUID,
+          path.startsWith('/v1/campaigns/') && name === 'id' ? '1234560' : SAMPLE_UUID,
         ),
         body: operation.requestBody ? {} : undefined,
       })),

@@ -55,7 +55,7 @@ t.test('4xx problems say what is wrong, never how we are built', async (t) => {
     ['bad cursor', { url: "/v1/connections?cursor=' or 1=1 --", headers: auth() }],
     ['bad uuid', { url: "/v1/connections/1' union select 1--", headers: auth() }],
     ['unknown id', { url: `/v1/connections/${SAMPLE_UUID}`, headers: auth() }],
-    ['unknown member', { url: '/v1/members/99999999999', headers: auth() }],
+    ['unknown member', { url: `/v1/members/${SAMPLE_UUID}`, headers: auth() }],
     [
       'malformed JSON',
       { method: 'POST', url: '/v1/connections/authorize', headers: json, payload: '{"a":' },
