@@ -19,6 +19,7 @@ import { eventRoutes } from './events/event-routes.js';
 import { eventsPlugin } from './events/plugin.js';
 import { requireApiKey } from './http/api-key-auth.js';
 import { limitBodies } from './http/body-limit.js';
+import { answerClientErrors } from './http/client-error.js';
 import { errorHandling, renderFrameworkError } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -95,6 +96,8 @@ export async function buildApp({
     return503OnClosing: true,
     logController: new OneLinePerRequest(),
     frameworkErrors: renderFrameworkError,
+    // What Node's HTTP parser refuses never reaches Fastify: answered as a problem all the same.
+    clientErrorHandler: answerClientErrors(randomUUID),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();

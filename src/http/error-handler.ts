@@ -116,12 +116,19 @@ export function renderFrameworkError(
   return renderError(error, request, reply);
 }
 
-/** Installs the error renderer, and the 404/405 answers for requests no route takes. */
+/**
+ * Installs the error renderer, the 404/405 answers for requests no route takes, and the 415 for
+ * bodies the API does not take.
+ */
 export const errorHandling = fp(
   async (app: FastifyInstance) => {
     const methods = createMethodIndex(app);
 
     app.setErrorHandler(renderError);
+    // The API takes JSON. Fastify also parses text/plain into a string by default, which a body
+    // schema then refuses as 400 VALIDATION_FAILED; without that parser it is 415 like any other
+    // type. (Patreon's webhook route takes every type itself, as raw bytes.)
+    app.removeContentTypeParser('text/plain');
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?', 1)[0] ?? '/';
