@@ -12,6 +12,7 @@ import type { Page } from '../patreon/pagination.js';
 import type { Post } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
 import type { Clock } from '../shared/clock.js';
+import { storedError } from '../shared/stored-error.js';
 import type { DecodedMembersPage, PreparedMembersPage } from './members-page.js';
 import type { MembersPageDecoder } from './members-page-decoder.js';
 import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
@@ -60,6 +61,12 @@ async function* postChunks(pages: AsyncGenerator<Page<Post>>, size: number) {
     yield { nextCursor, chunks };
   }
 }
+
+/** What a job stores for a failure that is not ours to name (a database or runtime error). */
+const SYNC_FAILED = {
+  code: 'SYNC_ERROR',
+  message: 'The sync slice failed; the service log has the cause under this job id.',
+};
 
 /** Errors after which retrying cannot help: the job fails at once. */
 const PERMANENT = new Set([
@@ -407,20 +414,21 @@ export function createSyncRunner(deps: {
         deps.metrics?.syncRateLimitWait(job.kind);
         return { waitMs };
       }
-      const code = (error as { code?: string }).code ?? 'SYNC_ERROR';
+      // Only our own errors keep their code and message; a database error's text stays in the log.
+      const { code, message } = storedError(error, SYNC_FAILED);
       const permanent = PERMANENT.has(code);
       await db.transaction(async (tx) => {
         await save(tx, job, {
           status: permanent ? 'failed' : 'queued',
           errorCode: code,
-          errorDetail: (error as Error).message?.slice(0, 500) ?? null,
+          errorDetail: message,
           finishedAt: permanent ? new Date() : null,
         });
         if (permanent) {
           await recordSyncEvent(tx, job, 'sync.failed', { errorCode: code });
         }
       });
-      deps.log.warn({ jobId, code, permanent }, 'sync slice failed');
+      deps.log.warn({ jobId, code, permanent, err: error }, 'sync slice failed');
       if (permanent) deps.metrics?.syncJobEnded(job.kind, 'failed', job.startedAt);
       else deps.metrics?.syncSliceFailed(job.kind);
       if (permanent) return 'done';

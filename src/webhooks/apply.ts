@@ -14,8 +14,10 @@ import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
+import { isNumericId } from '../patreon/ids.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Post } from '../patreon/resources.js';
+import { storedError } from '../shared/stored-error.js';
 import { defined, postRow } from '../sync/resource-rows.js';
 import {
   applyMemberDeliveries,
@@ -41,6 +43,12 @@ type Pending = {
 };
 
 const APPLY_LOCK = 'patreon-gateway:webhook-apply';
+
+/** What is stored for a failure that is not ours to name (a database or runtime error). */
+const APPLY_FAILED = {
+  code: 'APPLY_FAILED',
+  message: 'Applying the delivery failed; the service log has the cause under this event id.',
+};
 
 /**
  * Applies stored deliveries to our tables, in arrival order per member and per post. One
@@ -337,8 +345,10 @@ export function createWebhookApplier(deps: {
         }
         const attempts = item.attempts + 1;
         const permanent = outcome instanceof PermanentApplyError || attempts >= deps.maxAttempts;
+        const stored = storedError(outcome, APPLY_FAILED);
+        // The cause (with any database text) is logged here, under the event id, and only here.
         deps.log.warn(
-          { eventId: item.id, event: item.event, attempts, err: outcome },
+          { eventId: item.id, event: item.event, attempts, code: stored.code, err: outcome },
           permanent ? 'webhook event failed' : 'webhook event will be retried',
         );
         await tx
@@ -346,7 +356,8 @@ export function createWebhookApplier(deps: {
           .set({
             status: permanent ? 'failed' : 'received',
             attempts,
-            lastError: outcome.message.slice(0, 500),
+            errorCode: stored.code,
+            lastError: stored.message,
             nextAttemptAt: permanent
               ? null
               : sql`now() + ${`${Math.min(300, 2 ** attempts)} seconds`}::interval`,
@@ -357,7 +368,7 @@ export function createWebhookApplier(deps: {
         const applied = await tx.execute<{ lag: number }>(sql`
           update ${webhookEvents} e
           set status = u.status, result = u.result, attempts = e.attempts + 1,
-              applied_at = now(), last_error = null, next_attempt_at = null
+              applied_at = now(), error_code = null, last_error = null, next_attempt_at = null
           from jsonb_to_recordset(${JSON.stringify(done)}::jsonb)
             as u(id bigint, status text, result jsonb)
           where e.id = u.id
@@ -391,7 +402,18 @@ async function applyPostDelivery(
   try {
     sent = decodeOne(JSON.parse(item.body.toString('utf8')), 'post', 'webhook') as Post;
   } catch (error) {
-    throw new PermanentApplyError((error as Error).message);
+    throw error instanceof SyntaxError
+      ? new PermanentApplyError('BODY_NOT_JSON', 'The body is not JSON.')
+      : new PermanentApplyError(
+          'INVALID_BODY',
+          `The body is not a Patreon post (${(error as Error).message}).`,
+        );
+  }
+  if (!isNumericId(sent.id)) {
+    throw new PermanentApplyError(
+      'INVALID_RESOURCE_ID',
+      'The delivery names a post id that is not one Patreon issues.',
+    );
   }
   // A later delivery for the same post was applied already: this one is older news.
   const [newer] = await tx

@@ -1,5 +1,6 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { coalesce } from '../db/coalesce.js';
+import type { StoredError } from '../shared/stored-error.js';
 
 export type IncomingEvent = {
   webhookId: string;
@@ -8,9 +9,34 @@ export type IncomingEvent = {
   body: Buffer;
   resourceType: string | null;
   resourceId: string | null;
+  /** Why it can never apply, known at ingest: it is stored `failed` with this, not applied. */
+  refusal: StoredError | null;
 };
 
-export type StoredEvent = { id: number; duplicate: boolean };
+export type StoredEvent = {
+  id: number;
+  duplicate: boolean;
+  /** Set when it was stored `failed`: refused at ingest, or not storable with its resource. */
+  refusal: StoredError | null;
+};
+
+/**
+ * A delivery the database would not take as it came (its resource id past what an index entry
+ * holds, say) is stored as its bytes alone, failed with this: never refused, never lost.
+ */
+const UNSTORABLE: StoredError = {
+  code: 'UNSTORABLE_RESOURCE',
+  message: 'The delivery could not be stored with its resource reference; kept as received.',
+};
+
+/**
+ * SQLSTATE classes that blame the rows, not the database: data exceptions (22), integrity
+ * violations (23), program limits such as an index entry too large (54). Anything else (a lost
+ * connection, a shutdown, no space) means the store is unavailable.
+ */
+const ROW_ERROR = /^(22|23|54)/;
+const blamesRows = (error: unknown) =>
+  error instanceof pg.DatabaseError && ROW_ERROR.test(error.code ?? '');
 
 // One statement per batch. A row that is the first of its resource in the batch (`first`) is a
 // redelivery when its key is the key of the latest stored delivery of that resource on its
@@ -20,9 +46,10 @@ export type StoredEvent = { id: number; duplicate: boolean };
 // inserted ids come from one sequence in insertion order, which follows `ord`.
 const INSERT = `with r as (
     select * from unnest($1::uuid[], $2::text[], $3::text[], $5::int[], $6::int[], $7::text[],
-                         $8::text[], $9::int[], $10::bool[]) with ordinality
+                         $8::text[], $9::int[], $10::bool[], $11::text[], $12::text[])
+      with ordinality
       as r(webhook_id, event, dedupe_key, start, length, resource_type, resource_id, extra,
-           first, ord)
+           first, error_code, last_error, ord)
   ),
   judged as (
     select r.*,
@@ -43,9 +70,11 @@ const INSERT = `with r as (
   ),
   inserted as (
     insert into webhook_events
-      (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count)
+      (webhook_id, event, dedupe_key, body, resource_type, resource_id, duplicate_count,
+       status, error_code, last_error)
     select webhook_id, event, dedupe_key, substring($4::bytea from start for length),
-           resource_type, resource_id, extra
+           resource_type, resource_id, extra,
+           case when error_code is null then 'received' else 'failed' end, error_code, last_error
     from judged where repeats is null order by ord
     returning id
   ),
@@ -75,9 +104,19 @@ const resourceOf = (event: IncomingEvent) =>
  */
 export function createEventWriter(
   pool: Pool,
-  options: { maxBatch: number; maxInFlight: number; onStored: () => void },
+  options: {
+    maxBatch: number;
+    maxInFlight: number;
+    onStored: () => void;
+    /**
+     * Prepare the statement once per connection. Only on a real server: PGlite is one backend
+     * behind every socket, so a statement prepared on a connection the pool later discarded
+     * (after any failed query) is still there, and preparing it on the next one fails forever.
+     */
+    prepared: boolean;
+  },
 ) {
-  async function write(events: IncomingEvent[]): Promise<StoredEvent[]> {
+  async function insert(events: IncomingEvent[]): Promise<StoredEvent[]> {
     // Copies that follow the same delivery of their resource in this batch fold into it.
     const rows: IncomingEvent[] = [];
     const extra: number[] = [];
@@ -110,7 +149,7 @@ export function createEventWriter(
     const bodies = Buffer.concat(rows.map((r) => r.body));
     // A named statement: parsed and planned once per connection, not once per batch.
     const result = await pool.query<{ ord: number | null; id: string }>({
-      name: 'webhook-events-insert',
+      ...(options.prepared ? { name: 'webhook-events-insert' } : {}),
       text: INSERT,
       values: [
         rows.map((r) => r.webhookId),
@@ -123,6 +162,8 @@ export function createEventWriter(
         rows.map((r) => r.resourceId),
         extra,
         first,
+        rows.map((r) => r.refusal?.code ?? null),
+        rows.map((r) => r.refusal?.message ?? null),
       ],
     });
     const repeated = new Map<number, number>();
@@ -133,17 +174,44 @@ export function createEventWriter(
     }
     insertedIds.sort((a, b) => a - b);
     let next = 0;
-    const stored = rows.map((_, index): StoredEvent => {
+    const stored = rows.map((row, index): StoredEvent => {
       const repeats = repeated.get(index);
       return repeats !== undefined
-        ? { id: repeats, duplicate: true }
-        : { id: insertedIds[next++] as number, duplicate: false };
+        ? { id: repeats, duplicate: true, refusal: row.refusal }
+        : { id: insertedIds[next++] as number, duplicate: false, refusal: row.refusal };
     });
     options.onStored();
     return placed.map(({ row, copy }) => {
       const own = stored[row] as StoredEvent;
-      return copy ? { id: own.id, duplicate: true } : own;
+      return copy ? { ...own, duplicate: true } : own;
     });
+  }
+
+  /** One delivery alone; if the database will not take it as it came, its bytes alone. */
+  async function insertAlone(event: IncomingEvent): Promise<StoredEvent> {
+    try {
+      return (await insert([event]))[0] as StoredEvent;
+    } catch (error) {
+      if (!blamesRows(error) || event.refusal === UNSTORABLE) throw error;
+      const bare = { ...event, resourceType: null, resourceId: null, refusal: UNSTORABLE };
+      return (await insert([bare]))[0] as StoredEvent;
+    }
+  }
+
+  /**
+   * A batch the database refuses because of a row is written again one delivery at a time, so
+   * one bad row fails none of the others (in arrival order, so redeliveries are still judged
+   * against what came before them).
+   */
+  async function write(events: IncomingEvent[]): Promise<StoredEvent[]> {
+    try {
+      return await insert(events);
+    } catch (error) {
+      if (!blamesRows(error)) throw error;
+      const stored: StoredEvent[] = [];
+      for (const event of events) stored.push(await insertAlone(event));
+      return stored;
+    }
   }
 
   const writer = coalesce(write, options);

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { sendProblem } from '../http/error-handler.js';
 import { AppError } from '../http/errors.js';
+import { createFailureLog } from '../http/failure-log.js';
 import { okThrough, plainFirst } from '../http/hot-route.js';
 import { problemResponses } from '../http/problem.js';
+import { refusalOf } from './delivery-check.js';
 import {
   WebhookEventUnknownError,
   WebhookNotFoundError,
@@ -49,6 +52,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
   bodyLimit: number;
 }> = async (app, { secrets, writer, bodyLimit }) => {
   const results = app.metrics.webhookDeliveries;
+  const outage = createFailureLog(app.log, 'webhook deliveries cannot be stored');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
     done(null, body),
@@ -70,7 +74,7 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
         // Not the API key: the signature of the body with the webhook's secret authenticates.
         security: [],
         summary: 'Receive a delivery from Patreon (called by Patreon, not by the host)',
-        description: `The URI we register at Patreon for one campaign; \`webhookId\` is our own unguessable id. The raw body must carry \`X-Patreon-Signature\` (hex HMAC-MD5 of the exact bytes with that webhook's secret) and a known \`X-Patreon-Event\` (${TRIGGERS.map((t) => `\`${t}\``).join(', ')}). The event is stored before the 200; a redelivery of the same bytes is acknowledged and stored once. 503 with \`Retry-After\` when it cannot be stored, so Patreon retries.`,
+        description: `The URI we register at Patreon for one campaign; \`webhookId\` is our own unguessable id. The raw body must carry \`X-Patreon-Signature\` (hex HMAC-MD5 of the exact bytes with that webhook's secret) and a known \`X-Patreon-Event\` (${TRIGGERS.map((t) => `\`${t}\``).join(', ')}). The event is stored (its bytes, as received) before the 200; a redelivery of the same bytes is acknowledged and stored once. A signed delivery is never refused for its content: one that can never apply (a resource of the wrong type, an id Patreon does not issue, a body that is not a member or post) is stored \`failed\` with a reason code and still answered 200, so Patreon neither retries it nor pauses the webhook. 503 with \`Retry-After\` only when the store is unavailable, so Patreon retries.`,
         params,
         response: {
           200: receipt,
@@ -114,29 +118,37 @@ export const webhookIngestRoutes: FastifyPluginAsyncZod<{
           );
         }
         const resource = resourceOf(body);
+        // What Patreon signed is stored whatever it holds; a reference we cannot trust is not.
+        const refusal = refusalOf(event, resource);
         const stored = await writer.store({
           webhookId,
           event,
           dedupeKey: dedupeKey(webhookId, event, body),
           body,
-          resourceType: resource.type,
-          resourceId: resource.id,
+          resourceType: refusal ? null : resource.type,
+          resourceId: refusal ? null : resource.id,
+          refusal,
         });
-        request.log.debug(
-          { webhookId, event, eventId: stored.id, duplicate: stored.duplicate },
-          'webhook stored',
-        );
+        outage.succeeded();
+        if (stored.refusal && !stored.duplicate) {
+          request.log.warn(
+            { webhookId, event, eventId: stored.id, code: stored.refusal.code },
+            'webhook delivery stored as failed',
+          );
+        }
         (stored.duplicate ? results.duplicate : results.stored).inc();
         return { id: String(stored.id), duplicate: stored.duplicate };
       } catch (error) {
         if (error instanceof AppError) throw error;
-        // Not stored: Patreon must try again later, so never a 2xx.
-        request.log.error({ err: error, webhookId }, 'could not store a webhook delivery');
+        // Not stored: Patreon must try again later, so never a 2xx. Logged per storm, not per
+        // delivery (a short outage is thousands of them).
+        outage.failed(error, { webhookId });
         results.unavailable.inc();
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        throw new WebhookStoreUnavailableError('The event store is unavailable; retry later.', {
-          cause: error,
-        });
+        const { status, code, title, message } = new WebhookStoreUnavailableError(
+          'The event store is unavailable; retry later.',
+        );
+        return sendProblem(request, reply, { status, code, title, detail: message });
       }
     },
   );

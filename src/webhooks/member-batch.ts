@@ -10,10 +10,12 @@ import {
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
+import { AppError } from '../http/errors.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import { memberChangeEvents, memberChanges } from '../members/member-changes.js';
 import { replaceMemberTiers } from '../members/member-tiers.js';
 import { advanceMembership, readMembershipStates } from '../members/membership-state.js';
+import { isMemberId, isNumericId } from '../patreon/ids.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Member, User } from '../patreon/resources.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
@@ -34,8 +36,38 @@ export type MemberDelivery = {
 /** Patreon's current member, `gone` when Patreon no longer knows it, or why asking failed. */
 export type Confirmation = { member: Member } | 'gone' | Error;
 
+/** Why a delivery can never apply; stored with it as its error code. */
+export type ApplyRefusal =
+  | 'BODY_NOT_JSON'
+  | 'INVALID_BODY'
+  | 'WRONG_CAMPAIGN'
+  | 'INVALID_RESOURCE_ID';
+
 /** An event that cannot apply however often it is retried (e.g. a body that is not a member). */
-export class PermanentApplyError extends Error {}
+export class PermanentApplyError extends AppError {
+  constructor(code: ApplyRefusal, detail: string) {
+    super(code, 422, 'The delivery cannot be applied', detail);
+  }
+}
+
+/** The ids a member delivery would store, each of the shape Patreon issues (patreon/ids.ts). */
+function checkIds(member: Member) {
+  const wrong = !isMemberId(member.id)
+    ? 'member'
+    : member.campaign && !isNumericId(member.campaign.id)
+      ? 'campaign'
+      : member.user && !isNumericId(member.user.id)
+        ? 'user'
+        : member.currentlyEntitledTiers?.some((tier) => !isNumericId(tier.id))
+          ? 'tier'
+          : undefined;
+  if (wrong) {
+    throw new PermanentApplyError(
+      'INVALID_RESOURCE_ID',
+      `The delivery names a ${wrong} id that is not one Patreon issues.`,
+    );
+  }
+}
 
 type MemberRow = typeof members.$inferInsert;
 
@@ -44,18 +76,23 @@ function decodeMember(delivery: MemberDelivery): Member {
   try {
     document = JSON.parse(delivery.body.toString('utf8'));
   } catch {
-    throw new PermanentApplyError('the body is not JSON');
+    throw new PermanentApplyError('BODY_NOT_JSON', 'The body is not JSON.');
   }
   let member: Member;
   try {
     member = decodeOne(document, 'member', 'webhook') as Member;
   } catch (error) {
-    throw new PermanentApplyError((error as Error).message);
+    throw new PermanentApplyError(
+      'INVALID_BODY',
+      `The body is not a Patreon member (${(error as Error).message}).`,
+    );
   }
+  checkIds(member);
   const campaignId = member.campaign?.id ?? delivery.campaignId;
   if (campaignId !== delivery.campaignId) {
     throw new PermanentApplyError(
-      `the member belongs to campaign ${campaignId}, not to this webhook's`,
+      'WRONG_CAMPAIGN',
+      `The member belongs to campaign ${campaignId}, not to this webhook's`,
     );
   }
   return member;

@@ -53,6 +53,7 @@ export const webhooksPlugin = fp(
       // race on one dedupe key: bench:webhooks measured 1 ahead of 2 and 4 in req/s and p99.
       maxInFlight: 1,
       onStored: () => applier.notify(),
+      prepared: app.database.kind === 'postgres',
     });
     const registration = createWebhookRegistration({
       db,

@@ -74,7 +74,17 @@ export const webhookEventView = z
       ),
     ignoredReason: z.string().nullable(),
     attempts: z.number().int(),
-    lastError: z.string().nullable(),
+    lastError: z
+      .object({
+        code: z
+          .string()
+          .describe(
+            'Stable reason: `BODY_NOT_JSON`, `INVALID_BODY`, `WRONG_RESOURCE_TYPE`, `INVALID_RESOURCE_ID`, `WRONG_CAMPAIGN`, `UNSTORABLE_RESOURCE`, a `PATREON_*` code, or `APPLY_FAILED` (the service log has the cause under the event id).',
+          ),
+        message: z.string().describe('A short sentence; never database text.'),
+      })
+      .nullable()
+      .describe('Why the last attempt failed (or why it was refused when it arrived).'),
     duplicateCount: z.number().int(),
     receivedAt: iso,
     appliedAt: iso.nullable(),

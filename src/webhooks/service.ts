@@ -66,7 +66,8 @@ export function createWebhookService(deps: {
       changes: row.result?.changes ?? [],
       ignoredReason: row.result?.ignored ?? null,
       attempts: row.attempts,
-      lastError: row.lastError,
+      lastError:
+        row.errorCode === null ? null : { code: row.errorCode, message: row.lastError ?? '' },
       duplicateCount: row.duplicateCount,
       receivedAt: row.receivedAt.toISOString(),
       appliedAt: iso(row.appliedAt),
@@ -164,7 +165,13 @@ export function createWebhookService(deps: {
       await findEvent(id);
       await db
         .update(webhookEvents)
-        .set({ status: 'received', attempts: 0, nextAttemptAt: null, lastError: null })
+        .set({
+          status: 'received',
+          attempts: 0,
+          nextAttemptAt: null,
+          errorCode: null,
+          lastError: null,
+        })
         .where(eq(webhookEvents.id, Number(id)));
       deps.notifyApplier();
       const found = await findEvent(id);

@@ -289,7 +289,7 @@ t.test('the host’s folded entitlement events always equal the entitlement answ
         (e) => e.resource.id === memberId,
       );
       const failed = mine.find((e) => e.status === 'failed');
-      if (failed) throw new Error(`webhook event failed: ${failed.lastError}`);
+      if (failed) throw new Error(`webhook event failed: ${failed.lastError?.code}`);
       return mine.length > 0 && mine.every((e) => e.status === 'applied' || e.status === 'ignored');
     });
   }

@@ -167,7 +167,7 @@ t.test(
     const broken = await send('members:update', { data: { type: 'member' } });
     const [failed] = await settled([broken]);
     t.equal(failed?.status, 'failed');
-    t.match(failed?.lastError, /id/);
+    t.match(failed?.lastError, { code: 'INVALID_BODY', message: /id/ });
     const list = await app.inject({ url: '/v1/webhook-events?status=failed', headers: auth() });
     t.same(
       list.json().data.map((e: { id: string }) => e.id),

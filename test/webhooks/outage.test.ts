@@ -3,7 +3,7 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
 import { tcpProxy } from '../fixtures/tcp-proxy.js';
 import { deliver, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
-import { build, freshDatabaseUrl, realDatabaseUrl } from '../helper.js';
+import { build, capturingLogger, freshDatabaseUrl, realDatabaseUrl } from '../helper.js';
 
 const SECRET = 'whsec-outage-0123456789abcdef0123456789abcdef';
 
@@ -18,7 +18,9 @@ t.test(
     const port = await proxy.listen(0);
     const viaProxy = new URL(target);
     viaProxy.port = String(port);
+    const capture = capturingLogger('warn');
     const { app } = await build(t, {
+      logger: capture.logger,
       database: await openDatabase({ url: viaProxy.toString(), poolMax: realDatabaseUrl ? 5 : 1 }),
     });
     t.teardown(() => proxy.close());
@@ -61,6 +63,13 @@ t.test(
       t.equal(response.headers['retry-after'], '5');
       t.equal(response.json().code, 'WEBHOOK_STORE_UNAVAILABLE');
     }
+    // One line for the outage (and one a few seconds apart while it lasts), not one per delivery.
+    const outageLines = capture.lines.filter((line) => line.includes('cannot be stored'));
+    t.ok(
+      outageLines.length >= 1 && outageLines.length <= 3,
+      `${outageLines.length} log lines for ${refused.length} refused deliveries`,
+    );
+    t.equal(capture.lines.filter((line) => line.includes('request failed')).length, 0);
     const last = results.at(-1);
     t.equal(last?.response.statusCode, 200, 'accepted again once the database is back');
 

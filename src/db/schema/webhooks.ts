@@ -79,6 +79,8 @@ export const webhookEvents = pgTable(
     attempts: integer('attempts').notNull().default(0),
     /** After a failed attempt: not before this time (later events of the resource wait too). */
     nextAttemptAt: timestamptz('next_attempt_at'),
+    /** Why it failed (or was refused at ingest): a stable code and a short message, no SQL. */
+    errorCode: text('error_code'),
     lastError: text('last_error'),
     /** What applying it meant: the semantic changes derived, or why it was ignored. */
     result: jsonb('result').$type<WebhookEventResult>(),
