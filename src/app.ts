@@ -24,6 +24,7 @@ import { errorHandling, renderFrameworkError } from './http/error-handler.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createLogger, OneLinePerRequest } from './http/logger.js';
+import { refuseMissingHost } from './http/missing-host.js';
 import { refuseNulCharacters } from './http/nul-guard.js';
 import { openapi } from './http/openapi.js';
 import { limitRequests } from './http/rate-limit.js';
@@ -98,6 +99,9 @@ export async function buildApp({
     frameworkErrors: renderFrameworkError,
     // What Node's HTTP parser refuses never reaches Fastify: answered as a problem all the same.
     clientErrorHandler: answerClientErrors(randomUUID),
+    // Node would answer a missing Host itself (a bare 400, no body); refuseMissingHost does, as a
+    // problem with a request id.
+    http: { requireHostHeader: false },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();
@@ -111,6 +115,7 @@ export async function buildApp({
     reply.header('x-content-type-options', 'nosniff');
     done();
   });
+  app.addHook('onRequest', refuseMissingHost);
   app.addHook('preValidation', refuseNulCharacters);
 
   await app.register(errorHandling);
