@@ -73,12 +73,7 @@ t.test("what Node's HTTP parser refuses → problem+json with a request id", asy
       400,
       'MALFORMED_REQUEST',
     ],
-    [
-      'no Host header',
-      'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n',
-      400,
-      'MISSING_HOST',
-    ],
+    ['no Host header', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'MISSING_HOST'],
     // Node counts the request line towards its 16 KB header limit and reports a header overflow.
     [
       'a URL over 16 KB',
