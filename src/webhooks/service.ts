@@ -18,6 +18,37 @@ type EventRow = typeof webhookEvents.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
+/** Deeper than any Patreon body; a deeper one would overflow the serialiser's stack. */
+const PAYLOAD_DEPTH_MAX = 64;
+
+/** Nesting depth of a JSON text, brackets inside strings not counted. */
+function depthOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === '}' || c === ']') depth--;
+  }
+  return deepest;
+}
+
+/** The body as JSON when it is JSON of a depth we can answer with, else as the text received. */
+function payloadOf(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (depthOf(text) > PAYLOAD_DEPTH_MAX) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Webhooks, newest first: (created_at, id). */
 const webhookCursor = cursorCodec('webhooks', [cursorParts.timestamptz, cursorParts.uuid]);
 /** Deliveries, newest first: their id. */
@@ -151,13 +182,7 @@ export function createWebhookService(deps: {
 
     async getEvent(id: string) {
       const found = await findEvent(id);
-      let payload: unknown;
-      try {
-        payload = JSON.parse(found.event.body.toString('utf8'));
-      } catch {
-        payload = found.event.body.toString('utf8');
-      }
-      return { ...eventView(found.event, found.campaignId), payload };
+      return { ...eventView(found.event, found.campaignId), payload: payloadOf(found.event.body) };
     },
 
     /** Applies the event again (from scratch: attempts reset). Re-applying changes nothing new. */

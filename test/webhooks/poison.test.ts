@@ -11,7 +11,7 @@ import {
   listWebhookEvents,
   memberPayload,
 } from '../fixtures/webhooks.js';
-import { build } from '../helper.js';
+import { auth, build } from '../helper.js';
 
 const SECRET = 'whsec-poison-0123456789abcdef0123456789abcdef';
 
@@ -145,5 +145,23 @@ t.test(
       .from(webhookEvents)
       .where(eq(webhookEvents.id, stored[7]?.id as number));
     t.same(rows, [{ status: 'failed', resourceId: null, code: 'UNSTORABLE_RESOURCE' }]);
+  },
+);
+
+t.test(
+  'a delivery nested 10,000 deep is stored, failed, and shown as the text received',
+  async (t) => {
+    const { app } = await build(t);
+    const webhookId = await insertWebhook(app, { secret: SECRET });
+    const body = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const answer = await deliver(app, webhookId, { secret: SECRET, body });
+    t.equal(answer.statusCode, 200);
+    const id = answer.json().id as string;
+    await eventually('the delivery to fail', async () =>
+      (await listWebhookEvents(app)).find((event) => event.id === id && event.status === 'failed'),
+    );
+    const detail = await app.inject({ url: `/v1/webhook-events/${id}`, headers: auth() });
+    t.equal(detail.statusCode, 200);
+    t.equal(detail.json().payload, body);
   },
 );
