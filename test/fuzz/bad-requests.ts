@@ -17,46 +17,20 @@ import {
   validJson,
   validParameter,
 } from './bad-inputs.js';
+import {
+  bodyObject,
+  type Draft,
+  emptyDraft,
+  type FuzzContext,
+  type FuzzRequest,
+  type Mutation,
+  mutation,
+  render,
+  setQuery,
+  short,
+} from './draft.js';
+import { hostileInvalid, hostileNoise } from './hostile-mutations.js';
 import type { Operation, Schema } from './operations.js';
-
-export type FuzzRequest = {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  payload?: string | Buffer;
-  /** Invalid by construction: anything but a 4xx answer is a bug. */
-  mustFail: boolean;
-  /** What was done to the baseline, for the counterexample. */
-  labels: string[];
-};
-
-export type FuzzContext = {
-  apiKey: string;
-  bodyLimit: number;
-  /** The value of a path parameter that names an existing row. */
-  pathValue: (op: Operation, name: string) => string;
-  /** A valid value for a required query parameter or body property. */
-  baseline: (name: string, schema: Schema) => unknown;
-  /** Every id in the database, so an "unknown" id never names a real row. */
-  isKnownId: (value: string) => boolean;
-  /** Methods the document declares on a path template. */
-  methods: (path: string) => string[];
-};
-
-type Draft = {
-  method: string;
-  /** Path parameters, already percent-encoded. */
-  path: Record<string, string>;
-  /** Query pairs, each already `key=value` encoded. */
-  query: Array<[string, string]>;
-  headers: Record<string, string>;
-  body?: { json: unknown } | { raw: string | Buffer };
-  /** Defaults to JSON when there is a body; null sends none. */
-  contentType?: string | null;
-  labels: string[];
-};
-
-type Mutation = (draft: Draft) => void;
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Segments a URL parser resolves away (`.`, `..`, `%2e%2e`, `x/..`, nothing). */
@@ -64,30 +38,6 @@ const DOTS = /(^|\/)(\.|%2e){0,2}$/i;
 
 /** Deliveries to the Patreon ingest route are signed; the fuzzer never holds the secret. */
 export const signedByPatreon = (op: Operation) => op.path.startsWith('/webhooks/patreon/');
-
-const mutation = <T>(arbitrary: fc.Arbitrary<T>, apply: (draft: Draft, value: T) => string) =>
-  arbitrary.map(
-    (value): Mutation =>
-      (draft) =>
-        draft.labels.push(apply(draft, value)),
-  );
-
-const short = (value: unknown) => {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…(${text.length})` : text);
-};
-
-function setQuery(draft: Draft, name: string, value: string | string[] | undefined) {
-  draft.query = draft.query.filter(([key]) => key !== name);
-  for (const one of value === undefined ? [] : [value].flat()) {
-    draft.query.push([name, percentEncode(one)]);
-  }
-}
-
-const bodyObject = (draft: Draft) =>
-  draft.body && 'json' in draft.body && typeof draft.body.json === 'object' && draft.body.json
-    ? (draft.body.json as Record<string, unknown>)
-    : undefined;
 
 /** Mutations after which the request cannot be valid, whatever else it carries. */
 function invalidMutations(op: Operation, ctx: FuzzContext): fc.Arbitrary<Mutation>[] {
@@ -386,8 +336,9 @@ function noiseMutations(op: Operation): fc.Arbitrary<Mutation>[] {
   return out;
 }
 
-function baselineDraft(op: Operation, ctx: FuzzContext): Draft {
-  const draft: Draft = { method: op.method, path: {}, query: [], headers: {}, labels: [] };
+/** A valid request for the operation: real ids, the required query and body fields, the key. */
+export function baselineDraft(op: Operation, ctx: FuzzContext): Draft {
+  const draft = emptyDraft(op);
   for (const p of pathParameters(op)) draft.path[p.name] = percentEncode(ctx.pathValue(op, p.name));
   for (const p of queryParameters(op)) {
     if (p.required) setQuery(draft, p.name, String(ctx.baseline(p.name, p.schema)));
@@ -411,48 +362,65 @@ function baselineDraft(op: Operation, ctx: FuzzContext): Draft {
   return draft;
 }
 
-function render(op: Operation, draft: Draft, mustFail: boolean): FuzzRequest {
-  let url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => draft.path[name] ?? '');
-  if (draft.query.length > 0) url += `?${draft.query.map(([k, v]) => `${k}=${v}`).join('&')}`;
-  const headers = { ...draft.headers };
-  let payload: string | Buffer | undefined;
-  if (draft.body) {
-    payload = 'json' in draft.body ? JSON.stringify(draft.body.json) : draft.body.raw;
-    const type = draft.contentType === undefined ? 'application/json' : draft.contentType;
-    if (type !== null) headers['content-type'] = type;
-  }
-  const request: FuzzRequest = {
-    method: draft.method,
-    url,
-    headers,
-    payload,
-    mustFail,
-    labels: draft.labels,
-  };
-  return Object.assign(request, {
-    [fc.toStringMethod]: () =>
-      `${request.method} ${short(request.url)} [${request.labels.join('; ')}]${mustFail ? ' (must fail)' : ''}`,
-  });
-}
+/** Operations that only read, whatever their method: sent valid too. */
+const READ_ONLY_POSTS = new Set(['checkEntitlement']);
+export const readsOnly = (op: Operation) =>
+  (op.method === 'GET' || READ_ONLY_POSTS.has(op.operationId)) && !signedByPatreon(op);
+
+const oneOf = (arbitraries: fc.Arbitrary<Mutation>[]) =>
+  arbitraries.length > 0 ? fc.oneof(...arbitraries) : undefined;
 
 /**
  * Bad requests for one operation: a valid baseline (real ids, required fields) with up to three
  * harmless-or-not mutations, then (always for writes, mostly for reads) one that makes it invalid.
  * Writes are never sent without an invalid mutation, so none of them may change the database.
+ * Reads also get hostile values alone (forged cursors, bounds, bytes, times), so that those reach
+ * the service's checks and its queries instead of being refused for something else first.
  */
 export function badRequests(op: Operation, ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
-  const invalid = fc.oneof(...invalidMutations(op, ctx));
+  const classic = ctx.enabled('classic', op);
+  const invalidAll = [...(classic ? invalidMutations(op, ctx) : []), ...hostileInvalid(op, ctx)];
+  const noiseAll = [...(classic ? noiseMutations(op) : []), ...hostileNoise(op, ctx)];
+  const hostile = oneOf(hostileNoise(op, ctx));
+  const invalid = oneOf(invalidAll) ?? fc.constant<Mutation>(() => {});
+  const noise = fc.array(oneOf(noiseAll) ?? fc.constant<Mutation>(() => {}), { maxLength: 3 });
   const alwaysInvalid = signedByPatreon(op);
-  const mayBeValid = op.method === 'GET' && !alwaysInvalid;
-  return fc
-    .record({
-      noise: fc.array(fc.oneof(...noiseMutations(op)), { maxLength: 3 }),
-      invalid: mayBeValid ? fc.option(invalid, { freq: 5 }) : invalid,
-    })
-    .map(({ noise, invalid }) => {
-      const draft = baselineDraft(op, ctx);
-      for (const apply of noise) apply(draft);
-      invalid?.(draft);
-      return render(op, draft, alwaysInvalid || invalid !== null);
-    });
+  const draw = (noise: Mutation[], last: Mutation | null, mustFail: boolean) => {
+    const draft = baselineDraft(op, ctx);
+    for (const apply of noise) apply(draft);
+    last?.(draft);
+    return render(op, draft, alwaysInvalid || mustFail);
+  };
+  const withInvalid = fc
+    .record({ noise, invalid: readsOnly(op) ? fc.option(invalid, { freq: 5 }) : invalid })
+    .map(({ noise, invalid }) => draw(noise, invalid, invalid !== null && invalidAll.length > 0));
+  if (!readsOnly(op) || !hostile) return withInvalid;
+  const hostileAlone = fc
+    .record({ noise: fc.array(hostile, { maxLength: 1 }), last: hostile })
+    .map(({ noise, last }) => draw(noise, last, false));
+  return fc.oneof(withInvalid, hostileAlone);
+}
+
+/**
+ * Writes with one hostile value in an otherwise valid body or query: they may succeed (and write),
+ * so they are sent after the database check, one at a time. Deletes and bodiless writes are left
+ * out: their hostile values are in the path, which `badRequests` already sends.
+ */
+export const hostileWriteOperations = (op: Operation) =>
+  !readsOnly(op) &&
+  !signedByPatreon(op) &&
+  op.method !== 'DELETE' &&
+  Object.keys(op.body?.schema.properties ?? {}).length > 0;
+
+export function hostileWrites(
+  op: Operation,
+  ctx: FuzzContext,
+): fc.Arbitrary<FuzzRequest> | undefined {
+  const hostile = oneOf(hostileNoise(op, ctx, { bodyAndQueryOnly: true }));
+  if (!hostile || !hostileWriteOperations(op)) return undefined;
+  return hostile.map((apply) => {
+    const draft = baselineDraft(op, ctx);
+    apply(draft);
+    return render(op, draft, false);
+  });
 }
