@@ -6,15 +6,33 @@ import { z } from 'zod';
  * promise a number (patreon-api.md, last table). Unknown attributes are dropped, not rejected.
  */
 
-const str = z.string().nullish();
-const int = z.number().int().nullish();
+/**
+ * What our columns can hold, checked as a resource is decoded so a value PostgreSQL would refuse
+ * fails the delivery (or page) that carries it, with its path, instead of failing in the database:
+ * text without NUL or lone surrogates, integers within int4, dates from year 1 to 9999.
+ */
+const storable = (value: string) =>
+  !value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed();
+const INT4_MAX = 2_147_483_647;
+const fitsInt4 = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && Math.abs(value as number) <= INT4_MAX;
+const FIRST_DATE = Date.parse('0001-01-01T00:00:00Z');
+const LAST_DATE = Date.parse('9999-12-31T23:59:59.999Z');
+const storableDate = (ms: number) => ms >= FIRST_DATE && ms <= LAST_DATE;
+
+const text = z.string().refine(storable, 'must not hold NUL or a lone surrogate');
+const str = text.nullish();
+const int = z.number().int().min(-INT4_MAX).max(INT4_MAX).nullish();
 const bool = z.boolean().nullish();
 const obj = z.record(z.string(), z.unknown()).nullish();
-const strings = z.array(z.string()).nullish();
+const strings = z.array(text).nullish();
 /** ISO 8601 with any offset and precision (`+00:00`, `.000+00:00`, `.403645+00:00`). */
 const requiredDate = z
   .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date-time')
+  .refine(
+    (value) => storableDate(Date.parse(value)),
+    'must be an ISO 8601 date-time, years 1 to 9999',
+  )
   .transform((value) => new Date(value));
 const date = requiredDate.nullish();
 
@@ -29,7 +47,7 @@ const nullish =
 const toDate = (value: unknown) => {
   if (typeof value !== 'string') return INVALID;
   const ms = Date.parse(value);
-  return Number.isNaN(ms) ? INVALID : new Date(ms);
+  return storableDate(ms) ? new Date(ms) : INVALID;
 };
 
 /**
@@ -39,13 +57,15 @@ const toDate = (value: unknown) => {
  * zod builds a new object for each resource it checks, and these do not.
  */
 export const fastChecks = new Map<z.ZodType, FastCheck>([
-  [str, nullish((v) => (typeof v === 'string' ? v : INVALID))],
-  [int, nullish((v) => (Number.isSafeInteger(v) ? v : INVALID))],
+  [str, nullish((v) => (typeof v === 'string' && storable(v) ? v : INVALID))],
+  [int, nullish((v) => (fitsInt4(v) ? v : INVALID))],
   [bool, nullish((v) => (typeof v === 'boolean' ? v : INVALID))],
   [obj, nullish((v) => (typeof v === 'object' && !Array.isArray(v) ? v : INVALID))],
   [
     strings,
-    nullish((v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : INVALID)),
+    nullish((v) =>
+      Array.isArray(v) && v.every((s) => typeof s === 'string' && storable(s)) ? v : INVALID,
+    ),
   ],
   [date, nullish(toDate)],
   [requiredDate, toDate],

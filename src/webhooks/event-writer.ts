@@ -147,7 +147,7 @@ export function createEventWriter(
       offset += row.body.length;
     }
     const bodies = Buffer.concat(rows.map((r) => r.body));
-    // A named statement: parsed and planned once per connection, not once per batch.
+    // Named (on a real server): parsed and planned once per connection, not once per batch.
     const result = await pool.query<{ ord: number | null; id: string }>({
       ...(options.prepared ? { name: 'webhook-events-insert' } : {}),
       text: INSERT,
