@@ -1,22 +1,19 @@
 import { z } from 'zod';
 import { pageQuery } from '../http/pagination.js';
+import { MEMBER_ID, NUMERIC_ID } from '../patreon/ids.js';
 
 /**
- * The ids Patreon issues, as src/patreon/ids.ts checks them (there as functions, here as the
- * patterns the OpenAPI document shows; test/openapi/bounds.test.ts keeps the two in step):
- * numeric strings of up to 19 digits for campaigns, tiers, benefits and users, UUIDs for members.
+ * The ids Patreon issues (src/patreon/ids.ts): numeric strings of up to 19 digits for campaigns,
+ * tiers, benefits and users, UUIDs for members.
  */
 export const patreonId = z
   .string()
-  .regex(/^[0-9]{1,19}$/, 'must be a Patreon id: a numeric string of up to 19 digits')
+  .regex(NUMERIC_ID, 'must be a Patreon id: a numeric string of up to 19 digits')
   .describe('Patreon’s id.');
 
 export const memberId = z
   .string()
-  .regex(
-    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
-    'must be a Patreon member id: a UUID',
-  )
+  .regex(MEMBER_ID, 'must be a Patreon member id: a UUID')
   .describe('Patreon’s member id (a UUID).');
 
 /** Amounts are `integer` (int4) cents in the database. */

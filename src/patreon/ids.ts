@@ -3,9 +3,10 @@
  * tiers, benefits, goals, posts, users, webhooks) a numeric string. An id of another shape did
  * not come from Patreon, so it is refused before it is stored or looked up.
  */
-const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const MEMBER_ID =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Numeric ids are 64-bit at most: 19 digits. */
-const NUMERIC_ID = /^[0-9]{1,19}$/;
+export const NUMERIC_ID = /^[0-9]{1,19}$/;
 
 export const isMemberId = (id: string): boolean => MEMBER_ID.test(id);
 export const isNumericId = (id: string): boolean => NUMERIC_ID.test(id);
