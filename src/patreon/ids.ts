@@ -11,7 +11,16 @@ export const NUMERIC_ID = /^[0-9]{1,19}$/;
 export const isMemberId = (id: string): boolean => MEMBER_ID.test(id);
 export const isNumericId = (id: string): boolean => NUMERIC_ID.test(id);
 
+/**
+ * Ids whose shape Patreon does not promise (pledge events look like `pledge_start:123`,
+ * addresses): visible ASCII, 1 to 128 characters, so they fit a text index and a URL.
+ */
+export const OPAQUE_ID = /^[\x21-\x7e]{1,128}$/;
+
+const numericTypes = new Set(['campaign', 'tier', 'benefit', 'goal', 'post', 'user', 'webhook']);
+
 /** Whether `id` is an id Patreon could have issued for a resource of `type`. */
 export function isPatreonIdOf(type: string, id: string): boolean {
-  return type === 'member' ? isMemberId(id) : isNumericId(id);
+  if (type === 'member') return isMemberId(id);
+  return numericTypes.has(type) ? isNumericId(id) : OPAQUE_ID.test(id);
 }

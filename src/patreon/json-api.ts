@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PatreonError } from './errors.js';
+import { isPatreonIdOf } from './ids.js';
 import {
   attributeShapes,
   camelCase,
@@ -67,6 +68,20 @@ const attributeSchemas = Object.fromEntries(
 >;
 
 const isKnownType = (type: string): type is ResourceType => type in attributeSchemas;
+
+/**
+ * The problem named when a resource (or a reference to one) carries an id Patreon does not issue
+ * for its type (patreon/ids.ts): such an id would be stored and then never found by its lookup.
+ */
+const NOT_AN_ID = 'is not an id Patreon issues for its type';
+
+/** Whether a decode failed on an id rather than on the document's shape. */
+export const isInvalidIdError = (error: unknown): boolean =>
+  error instanceof PatreonError && error.message.endsWith(NOT_AN_ID);
+
+function checkId(type: string, id: string, endpoint: string, path: string) {
+  if (isKnownType(type) && !isPatreonIdOf(type, id)) throw badResponse(endpoint, path, NOT_AN_ID);
+}
 
 export function badResponse(endpoint: string, path: string, problem: string): PatreonError {
   return new PatreonError('PATREON_BAD_RESPONSE', `${endpoint}: ${path} ${problem}`, {
@@ -146,6 +161,7 @@ function decodeAll(document: z.infer<typeof rawDocument>, endpoint: string) {
   const byKey = new Map<string, Decoded>();
   const entries: [RawResource, Decoded][] = [];
   const decode = (resource: RawResource, path: string) => {
+    checkId(resource.type, resource.id, endpoint, `${path}.id`);
     const decoded: Decoded = { id: resource.id };
     if (isKnownType(resource.type)) {
       const { schema, keys } = attributeSchemas[resource.type];
@@ -186,12 +202,16 @@ function decodeAll(document: z.infer<typeof rawDocument>, endpoint: string) {
     if (!byKey.has(`${resource.type}:${resource.id}`)) decode(resource, `included[${i}]`);
   });
 
-  const lookup = (target: z.infer<typeof ref>) =>
-    byKey.get(`${target.type}:${target.id}`) ?? { id: target.id };
   for (const [resource, decoded] of entries) {
     for (const [name, relationship] of Object.entries(resource.relationships ?? {})) {
       if (!relationship || relationship.data === undefined) continue;
       const target = relationship.data;
+      const lookup = (to: z.infer<typeof ref>) => {
+        const found = byKey.get(`${to.type}:${to.id}`);
+        if (found) return found;
+        checkId(to.type, to.id, endpoint, `relationships.${name}.data.id`);
+        return { id: to.id };
+      };
       decoded[camelCase(name)] = Array.isArray(target)
         ? target.map(lookup)
         : target === null

@@ -14,7 +14,6 @@ import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
-import { isNumericId } from '../patreon/ids.js';
 import { decodeOne } from '../patreon/json-api.js';
 import type { Post } from '../patreon/resources.js';
 import { storedError } from '../shared/stored-error.js';
@@ -22,6 +21,7 @@ import { defined, postRow } from '../sync/resource-rows.js';
 import {
   applyMemberDeliveries,
   type Confirmation,
+  decodeDelivery,
   type MemberDelivery,
   PermanentApplyError,
 } from './member-batch.js';
@@ -398,23 +398,7 @@ async function applyPostDelivery(
   item: Pending,
   thinPost: Post | 'gone' | undefined,
 ): Promise<WebhookEventResult> {
-  let sent: Post;
-  try {
-    sent = decodeOne(JSON.parse(item.body.toString('utf8')), 'post', 'webhook') as Post;
-  } catch (error) {
-    throw error instanceof SyntaxError
-      ? new PermanentApplyError('BODY_NOT_JSON', 'The body is not JSON.')
-      : new PermanentApplyError(
-          'INVALID_BODY',
-          `The body is not a Patreon post (${(error as Error).message}).`,
-        );
-  }
-  if (!isNumericId(sent.id)) {
-    throw new PermanentApplyError(
-      'INVALID_RESOURCE_ID',
-      'The delivery names a post id that is not one Patreon issues.',
-    );
-  }
+  const sent = decodeDelivery(item.body, 'post');
   // A later delivery for the same post was applied already: this one is older news.
   const [newer] = await tx
     .select({ id: webhookEvents.id })

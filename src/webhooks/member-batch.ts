@@ -15,9 +15,8 @@ import type { EntitlementReview } from '../members/entitlement-review.js';
 import { memberChangeEvents, memberChanges } from '../members/member-changes.js';
 import { replaceMemberTiers } from '../members/member-tiers.js';
 import { advanceMembership, readMembershipStates } from '../members/membership-state.js';
-import { isMemberId, isNumericId } from '../patreon/ids.js';
-import { decodeOne } from '../patreon/json-api.js';
-import type { Member, User } from '../patreon/resources.js';
+import { decodeOne, isInvalidIdError } from '../patreon/json-api.js';
+import type { Member, ResourceOf, User } from '../patreon/resources.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
 
 /** A stored member delivery with what applying it needs. */
@@ -50,44 +49,35 @@ export class PermanentApplyError extends AppError {
   }
 }
 
-/** The ids a member delivery would store, each of the shape Patreon issues (patreon/ids.ts). */
-function checkIds(member: Member) {
-  const wrong = !isMemberId(member.id)
-    ? 'member'
-    : member.campaign && !isNumericId(member.campaign.id)
-      ? 'campaign'
-      : member.user && !isNumericId(member.user.id)
-        ? 'user'
-        : member.currentlyEntitledTiers?.some((tier) => !isNumericId(tier.id))
-          ? 'tier'
-          : undefined;
-  if (wrong) {
-    throw new PermanentApplyError(
-      'INVALID_RESOURCE_ID',
-      `The delivery names a ${wrong} id that is not one Patreon issues.`,
-    );
+/**
+ * A delivery's resource, decoded, or the refusal that says why it never will be: not JSON, not a
+ * Patreon resource of that type, or naming an id Patreon does not issue (the decoder checks every
+ * id it meets, patreon/ids.ts), which would be stored and then never found.
+ */
+export function decodeDelivery<T extends 'member' | 'post'>(body: Buffer, type: T): ResourceOf[T] {
+  let document: unknown;
+  try {
+    document = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new PermanentApplyError('BODY_NOT_JSON', 'The body is not JSON.');
+  }
+  try {
+    return decodeOne(document, type, 'webhook');
+  } catch (error) {
+    const problem = (error as Error).message;
+    throw isInvalidIdError(error)
+      ? new PermanentApplyError(
+          'INVALID_RESOURCE_ID',
+          `The delivery names an id that is not one Patreon issues (${problem}).`,
+        )
+      : new PermanentApplyError('INVALID_BODY', `The body is not a Patreon ${type} (${problem}).`);
   }
 }
 
 type MemberRow = typeof members.$inferInsert;
 
 function decodeMember(delivery: MemberDelivery): Member {
-  let document: unknown;
-  try {
-    document = JSON.parse(delivery.body.toString('utf8'));
-  } catch {
-    throw new PermanentApplyError('BODY_NOT_JSON', 'The body is not JSON.');
-  }
-  let member: Member;
-  try {
-    member = decodeOne(document, 'member', 'webhook') as Member;
-  } catch (error) {
-    throw new PermanentApplyError(
-      'INVALID_BODY',
-      `The body is not a Patreon member (${(error as Error).message}).`,
-    );
-  }
-  checkIds(member);
+  const member = decodeDelivery(delivery.body, 'member');
   const campaignId = member.campaign?.id ?? delivery.campaignId;
   if (campaignId !== delivery.campaignId) {
     throw new PermanentApplyError(

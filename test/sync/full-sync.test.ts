@@ -10,7 +10,7 @@ import {
 } from '../../src/db/schema/index.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { waitForJobs } from '../fixtures/sync.js';
-import { registeredWebhook } from '../fixtures/webhooks.js';
+import { eventually, listWebhooks, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
 t.test('connecting a creator syncs the campaign, and a second pass rewrites nothing', async (t) => {
@@ -114,6 +114,18 @@ t.test('reconcile repairs what webhooks missed and reports the drift', async (t)
     payload: { mode: 'reconcile' },
   });
   await waitForJobs(gateway.app, connectionId);
+  // That reconcile also registered our webhook again; once it has, it goes missing once more, so
+  // the next change is again one only reconcile finds (not one a delivery tells us first).
+  const repaired = await eventually('the webhook registered again', async () =>
+    (await listWebhooks(gateway.app)).find(
+      (h) => h.patreonWebhookId !== null && h.patreonWebhookId !== hook.patreonWebhookId,
+    ),
+  );
+  const removedAgain = await gateway.sandbox.call(
+    `/api/oauth2/v2/webhooks/${repaired.patreonWebhookId}`,
+    { method: 'DELETE', token: gateway.sandbox.creatorToken() },
+  );
+  t.equal(removedAgain.status, 204);
   await gateway.sandbox.call(`/_control/members/${neverPaid.record.id}`, { method: 'DELETE' });
   await gateway.app.inject({
     method: 'POST',
