@@ -5,14 +5,18 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { analyticsPlugin } from './analytics/plugin.js';
 import { analyticsRoutes } from './analytics/routes.js';
+import { campaignsPlugin } from './campaigns/plugin.js';
 import { campaignRoutes } from './campaigns/routes.js';
 import type { Config } from './config/config.js';
 import { oauthRoutes } from './connections/oauth-routes.js';
 import { connectionsPlugin } from './connections/plugin.js';
 import { connectionRoutes } from './connections/routes.js';
+import { cipherPlugin } from './crypto/plugin.js';
 import type { Database } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
+import { entitlementsPlugin } from './entitlements/plugin.js';
 import { entitlementRoutes } from './entitlements/routes.js';
 import { eventEndpointRoutes } from './events/endpoint-routes.js';
 import { eventRoutes } from './events/event-routes.js';
@@ -38,6 +42,7 @@ import { sandboxPlugin } from './sandbox/plugin.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { syncPlugin } from './sync/plugin.js';
 import { syncRoutes } from './sync/routes.js';
+import { webhookIngestRoutes } from './webhooks/ingest-routes.js';
 import { webhooksPlugin } from './webhooks/plugin.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
@@ -126,18 +131,33 @@ export async function buildApp({
   await app.register(openapi, { config });
   await app.register(patreonPlugin, { config });
   await app.register(membersPlugin, { config });
-  await app.register(connectionsPlugin, { config });
+  await app.register(cipherPlugin, { config });
+  // Who reacts to a creator connecting: its first sync, and its webhooks at Patreon. Both are
+  // registered below; the OAuth flow calls these only once the app is ready.
+  await app.register(connectionsPlugin, {
+    config,
+    onCreatorConnected: [
+      (connectionId) => app.sync.start(connectionId, 'full', 'connect'),
+      (connectionId) => app.webhooks.reconcileLater(connectionId),
+    ],
+  });
   await app.register(queuePlugin, { config });
-  await app.register(syncPlugin, { config });
   await app.register(webhooksPlugin, { config });
+  // Every reconcile pass (scheduled or asked for) also repairs the webhooks, un-pausing them.
+  await app.register(syncPlugin, { config, onReconcile: [app.webhooks.reconcileLater] });
   await app.register(eventsPlugin, { config });
+  await app.register(campaignsPlugin);
+  await app.register(analyticsPlugin);
+  await app.register(entitlementsPlugin, { config });
   await app.register(retentionPlugin, { config });
 
   await app.register(healthRoutes);
+  // Patreon's deliveries: signed by Patreon, not by an API key, and sized for webhooks.
+  await app.register(webhookIngestRoutes, { bodyLimit: config.server.bodyLimitBytes });
   await app.register(metricsRoutes, { token: config.metrics.token });
   await app.register(async (browser) => {
     await limitRequests(browser, { perMinute: config.requestLimits.oauthPerMinute });
-    await browser.register(oauthRoutes);
+    await browser.register(oauthRoutes, { config });
   });
   if (config.patreon.mode === 'sandbox') {
     // Sandbox mode: a built-in Patreon at /sandbox, with our callback registered, so the whole

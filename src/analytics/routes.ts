@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CampaignNotFoundError } from '../campaigns/errors.js';
-import { findCampaign } from '../campaigns/repository.js';
 import { campaignParams } from '../campaigns/schemas.js';
 import { problemResponses } from '../http/problem.js';
 import { analyticsQuery, analyticsView } from './schemas.js';
-import { campaignAnalytics } from './service.js';
 
 export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -22,11 +19,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { id } = request.params;
-      if (!(await findCampaign(app.database.db, id))) {
-        throw new CampaignNotFoundError(`No campaign ${id}.`);
-      }
-      return campaignAnalytics(app.database.db, id, request.query, app.clock());
+      return app.analytics.campaign(request.params.id, request.query);
     },
   );
 };

@@ -21,7 +21,6 @@ import {
   postView,
   tierView,
 } from './schemas.js';
-import { createCampaignsService } from './service.js';
 
 /** Rows per page read while streaming an export. */
 const EXPORT_PAGE = 1000;
@@ -40,7 +39,7 @@ async function* exportPages<T>(
 
 /** Read API for synced Patreon data (campaigns, tiers, members, posts, pledge events). */
 export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
-  const service = createCampaignsService({ db: app.database.db });
+  const service = app.campaigns;
 
   app.get(
     '/campaigns',

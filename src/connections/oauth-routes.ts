@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Config } from '../config/config.js';
 import { browserSecurityHeaders, sendHtmlPage } from '../http/html-page.js';
 import type { FlowResult } from './oauth-flow.js';
 
@@ -16,18 +17,18 @@ const page = {
 };
 
 /** The two browser-facing steps of connecting an account. No API key: the ticket and state are the credentials. */
-export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
+export const oauthRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (app, { config }) => {
   // Only these routes read or set a cookie, so only their requests pay for parsing them. The
   // signing keys are derived from the token keys (HKDF), so they rotate with them.
   await app.register(cookie, {
-    secret: app.connections.config.tokenKeys.map((key) =>
+    secret: config.tokenKeys.map((key) =>
       Buffer.from(hkdfSync('sha256', key.key, '', 'patreon-gateway oauth cookie', 32)).toString(
         'hex',
       ),
     ),
   });
-  const secure = app.connections.config.server.publicUrl.startsWith('https:');
-  const ttlSeconds = app.connections.config.oauth.stateTtlSeconds;
+  const secure = config.server.publicUrl.startsWith('https:');
+  const ttlSeconds = config.oauth.stateTtlSeconds;
 
   const answer = (reply: FastifyReply, result: FlowResult) =>
     result.kind === 'redirect'

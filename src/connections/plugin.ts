@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
-import { createTokenCipher, type TokenCipher } from '../crypto/token-cipher.js';
 import { startPollLoop } from '../jobs/poll-loop.js';
 import { createMembershipRefresh, type MembershipRefresh } from './membership-refresh.js';
 import { createOAuthFlow, type OAuthFlow } from './oauth-flow.js';
@@ -11,29 +10,29 @@ import { createTokenVault, type TokenVault } from './token-vault.js';
 declare module 'fastify' {
   interface FastifyInstance {
     connections: {
-      config: Config;
-      /** Seals tokens and webhook secrets at rest. */
-      cipher: TokenCipher;
       service: ConnectionsService;
       vault: TokenVault;
       flow: OAuthFlow;
       /** Patron connections' memberships, read again on a schedule and on demand. */
       memberships: MembershipRefresh;
-      /** Work to start once a creator connection is stored (sync, webhook registration). */
-      onCreatorConnected: ((connectionId: string) => Promise<void>)[];
     };
   }
 }
 
+/** What reacts to a creator connection being stored; app.ts names them. */
+export type CreatorConnected = (connectionId: string) => Promise<unknown>;
+
 /**
- * Connections and their tokens: the token cipher, the vault, the OAuth flow and the service,
- * shared with the routes (and, later, with sync and webhooks).
+ * Connections and their tokens: the vault, the OAuth flow and the service, shared with the
+ * routes, sync and webhooks. `onCreatorConnected` runs, in order, once a creator connects.
  */
 export const connectionsPlugin = fp(
-  async (app: FastifyInstance, { config }: { config: Config }) => {
+  async (
+    app: FastifyInstance,
+    { config, onCreatorConnected }: { config: Config; onCreatorConnected: CreatorConnected[] },
+  ) => {
     const db = app.database.db;
-    const onCreatorConnected: ((connectionId: string) => Promise<void>)[] = [];
-    const cipher = createTokenCipher(config.tokenKeys);
+    const cipher = app.cipher;
     const vault = createTokenVault({
       db,
       cipher,
@@ -68,7 +67,7 @@ export const connectionsPlugin = fp(
       clock: app.clock,
       scheduleRefresh: memberships.scheduleAfterConnect,
       onCreatorConnected: async (connectionId) => {
-        for (const hook of onCreatorConnected) await hook(connectionId);
+        for (const react of onCreatorConnected) await react(connectionId);
       },
     });
     const service = createConnectionsService({
@@ -78,15 +77,7 @@ export const connectionsPlugin = fp(
       log: app.log,
       entitlements: app.members,
     });
-    app.decorate('connections', {
-      config,
-      cipher,
-      service,
-      vault,
-      flow,
-      memberships,
-      onCreatorConnected,
-    });
+    app.decorate('connections', { service, vault, flow, memberships });
   },
-  { name: 'connections', dependencies: ['database', 'members', 'patreon', 'metrics'] },
+  { name: 'connections', dependencies: ['database', 'cipher', 'members', 'patreon', 'metrics'] },
 );

@@ -1,17 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../config/config.js';
-import { startChangeFeed } from '../db/change-feed.js';
 import { okThrough } from '../http/hot-route.js';
 import { problemResponses } from '../http/problem.js';
-import { createInvalidatingCache } from './cache.js';
 import { ENTITLING_CHARGES, OVERRIDING_CHARGES } from './policy.js';
-import type { Found } from './repository.js';
 import { checkBody, checkResult, entitlementQuery, entitlementView } from './schemas.js';
-import { createEntitlementService } from './service.js';
-
-/** The channel migration 0009's triggers notify. */
-export const ENTITLEMENT_CHANGES_CHANNEL = 'entitlement_changes';
 
 const policyText = (graceDays: number) =>
   [
@@ -28,20 +20,7 @@ export const entitlementRoutes: FastifyPluginAsyncZod<{ config: Config }> = asyn
   app,
   { config },
 ) => {
-  const cache = await cacheWithChangeFeed(app, config);
-  // Exposed whatever the database, so dashboards read the same series everywhere (zero when off).
-  app.metrics.entitlementCache(() =>
-    cache
-      ? { ...cache.stats, size: cache.size, enabled: cache.enabled }
-      : { hits: 0, misses: 0, size: 0, enabled: false },
-  );
-  const service = createEntitlementService({
-    db: app.database.db,
-    pool: app.database.pool,
-    policy: { declinedGraceDays: config.entitlements.declinedGraceDays },
-    cache,
-    now: app.clock,
-  });
+  const service = app.entitlements;
   const policy = policyText(config.entitlements.declinedGraceDays);
 
   app.get(
@@ -79,36 +58,3 @@ export const entitlementRoutes: FastifyPluginAsyncZod<{ config: Config }> = asyn
     async (request) => service.check(request.body),
   );
 };
-
-/**
- * The lookup cache, on real PostgreSQL only: it needs the change feed, which the embedded database
- * (one process, one session) cannot serve. Off until the feed listens, and whenever it is lost.
- */
-async function cacheWithChangeFeed(app: FastifyInstance, config: Config) {
-  const { cacheEntries, cacheTtlMs } = config.entitlements;
-  if (app.database.kind !== 'postgres' || cacheEntries === 0) return undefined;
-  const cache = createInvalidatingCache<Found>({ maxEntries: cacheEntries, ttlMs: cacheTtlMs });
-  const feed = startChangeFeed({
-    connectionString: app.database.connectionString,
-    channel: ENTITLEMENT_CHANGES_CHANNEL,
-    log: app.log,
-    onUp: () => cache.enable(),
-    onDown: () => cache.disable(),
-    onMessage(payload) {
-      const tags = parseTags(payload);
-      if (tags === undefined) app.log.warn('unreadable entitlement change; the cache is emptied');
-      cache.invalidate(tags === undefined || tags.includes('*') ? 'all' : tags);
-    },
-  });
-  app.addHook('onClose', () => feed.close());
-  return cache;
-}
-
-function parseTags(payload: string): string[] | undefined {
-  try {
-    const tags: unknown = JSON.parse(payload);
-    return Array.isArray(tags) && tags.every((tag) => typeof tag === 'string') ? tags : undefined;
-  } catch {
-    return undefined;
-  }
-}

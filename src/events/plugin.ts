@@ -32,7 +32,7 @@ export const eventsPlugin = fp(
     });
     const worker = createDeliveryWorker({
       db,
-      cipher: app.connections.cipher,
+      cipher: app.cipher,
       sender,
       log: app.log,
       retryScheduleMs: settings.retryScheduleMs,
@@ -44,7 +44,7 @@ export const eventsPlugin = fp(
     });
     const endpoints = createEndpointService({
       db,
-      cipher: app.connections.cipher,
+      cipher: app.cipher,
       log: app.log,
       allowPrivateUrls: settings.allowPrivateUrls,
       secretOverlapMs: settings.secretOverlapMs,
@@ -74,5 +74,5 @@ export const eventsPlugin = fp(
       await sender.close();
     });
   },
-  { name: 'events', dependencies: ['database', 'connections', 'metrics'] },
+  { name: 'events', dependencies: ['database', 'cipher', 'metrics'] },
 );

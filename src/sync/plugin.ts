@@ -19,7 +19,13 @@ const RECONCILE_ALL = 'sync-reconcile-all';
  * reconcile schedule is a pg-boss cron, which fires once per slot across all instances.
  */
 export const syncPlugin = fp(
-  async (app: FastifyInstance, { config }: { config: Config }) => {
+  async (
+    app: FastifyInstance,
+    {
+      config,
+      onReconcile,
+    }: { config: Config; onReconcile: readonly ((connectionId: string) => Promise<unknown>)[] },
+  ) => {
     const workerIds: string[] = [];
     const decoder = createMembersPageDecoder({ thread: true });
     app.addHook('onClose', () => decoder.close());
@@ -32,6 +38,7 @@ export const syncPlugin = fp(
       wakeWorkers: () => {
         for (const id of workerIds) app.queue.notifyWorker(id);
       },
+      onReconcile,
     });
     const runner = createSyncRunner({
       db: app.database.db,
@@ -47,9 +54,6 @@ export const syncPlugin = fp(
       metrics: app.metrics,
     });
     app.decorate('sync', service);
-    app.connections.onCreatorConnected.push((connectionId) =>
-      service.start(connectionId, 'full', 'connect').then(() => undefined),
-    );
 
     // `stately` makes the job id (the slice's singletonKey) admit one queued and one running
     // slice at most: a sync requested again while a slice runs must not start a second slice of

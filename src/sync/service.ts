@@ -41,6 +41,8 @@ export function createSyncService(deps: {
   log: FastifyBaseLogger;
   /** Wakes this instance's idle sync workers, so a queued slice does not wait for their poll. */
   wakeWorkers?: () => void;
+  /** What else runs when a connection is reconciled (e.g. repairing its Patreon webhooks). */
+  onReconcile?: readonly ((connectionId: string) => Promise<unknown>)[];
 }) {
   const { db, queue } = deps;
 
@@ -56,12 +58,8 @@ export function createSyncService(deps: {
     return queued;
   };
 
-  /** Work to do whenever a connection is reconciled (e.g. repairing its Patreon webhooks). */
-  const onReconcile: ((connectionId: string) => Promise<void>)[] = [];
-
   return {
     enqueue,
-    onReconcile,
 
     /**
      * Creates one job per campaign of a creator connection and queues them. The campaign list
@@ -122,8 +120,8 @@ export function createSyncService(deps: {
       for (const job of jobs) await enqueue(job.id);
       deps.log.info({ connectionId, kind, jobs: jobs.length }, 'sync queued');
       if (kind === 'reconcile') {
-        for (const hook of onReconcile) {
-          await hook(connectionId).catch((error: unknown) => {
+        for (const react of deps.onReconcile ?? []) {
+          await react(connectionId).catch((error: unknown) => {
             deps.log.warn({ err: error, connectionId }, 'reconcile follow-up failed');
           });
         }

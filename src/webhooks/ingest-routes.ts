@@ -12,9 +12,7 @@ import {
   WebhookSignatureError,
   WebhookStoreUnavailableError,
 } from './errors.js';
-import type { EventWriter } from './event-writer.js';
 import { resourceOf } from './resource-of.js';
-import type { WebhookSecrets } from './secrets.js';
 import { dedupeKey } from './signature.js';
 import { isTrigger, TRIGGERS } from './triggers.js';
 
@@ -46,11 +44,11 @@ const writeReceipt = ({ id, duplicate }: z.output<typeof receipt>) =>
  * JSON parser runs, nothing is re-serialised), the signature is checked on exactly those bytes,
  * and the answer is 200 only once the event is committed.
  */
-export const webhookIngestRoutes: FastifyPluginAsyncZod<{
-  secrets: WebhookSecrets;
-  writer: EventWriter;
-  bodyLimit: number;
-}> = async (app, { secrets, writer, bodyLimit }) => {
+export const webhookIngestRoutes: FastifyPluginAsyncZod<{ bodyLimit: number }> = async (
+  app,
+  { bodyLimit },
+) => {
+  const { secrets, writer } = app.webhooks;
   const results = app.metrics.webhookDeliveries;
   const outage = createFailureLog(app.log, 'webhook deliveries cannot be stored');
   app.removeAllContentTypeParsers();

@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
 import { createWebhookApplier, type WebhookApplier } from './apply.js';
-import { createEventWriter } from './event-writer.js';
-import { webhookIngestRoutes } from './ingest-routes.js';
+import { createEventWriter, type EventWriter } from './event-writer.js';
 import { createWebhookRegistration, type WebhookRegistration } from './registration.js';
-import { createWebhookSecrets } from './secrets.js';
+import { createWebhookSecrets, type WebhookSecrets } from './secrets.js';
 import { createWebhookService, type WebhookService } from './service.js';
 
 declare module 'fastify' {
@@ -14,6 +13,11 @@ declare module 'fastify' {
       service: WebhookService;
       registration: WebhookRegistration;
       applier: WebhookApplier;
+      /** The ingest route's two steps: verify a delivery's signature, store it durably. */
+      secrets: WebhookSecrets;
+      writer: EventWriter;
+      /** Queues a repair of the connection's webhooks at Patreon (one job per connection). */
+      reconcileLater: (connectionId: string) => Promise<void>;
     };
   }
 }
@@ -22,13 +26,13 @@ export const WEBHOOK_RECONCILE_QUEUE = 'webhooks-reconcile';
 
 /**
  * Patreon's webhooks into the gateway: registration at Patreon (on connect, on the reconcile
- * schedule, on demand), the ingest route (verify, store durably, answer), and the applier that
+ * schedule, on demand), what the ingest route uses (verify, store durably), and the applier that
  * turns stored deliveries into rows and host events.
  */
 export const webhooksPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
     const db = app.database.db;
-    const secrets = createWebhookSecrets({ db, cipher: app.connections.cipher });
+    const secrets = createWebhookSecrets({ db, cipher: app.cipher });
     const applier = createWebhookApplier({
       db,
       patreon: app.patreon,
@@ -59,7 +63,7 @@ export const webhooksPlugin = fp(
       db,
       vault: app.connections.vault,
       patreon: app.patreon,
-      cipher: app.connections.cipher,
+      cipher: app.cipher,
       secrets,
       publicUrl: config.server.publicUrl,
       log: app.log,
@@ -69,8 +73,6 @@ export const webhooksPlugin = fp(
       registration,
       notifyApplier: () => applier.notify(),
     });
-    app.decorate('webhooks', { service, registration, applier });
-
     // Registration talks to Patreon: a queued job (retried on failure), one per connection.
     await app.queue.createQueue(WEBHOOK_RECONCILE_QUEUE, {
       name: WEBHOOK_RECONCILE_QUEUE,
@@ -78,16 +80,14 @@ export const webhooksPlugin = fp(
       retryDelay: 10,
       retryBackoff: true,
     });
-    const queueReconcile = async (connectionId: string) => {
+    const reconcileLater = async (connectionId: string) => {
       await app.queue.send(
         WEBHOOK_RECONCILE_QUEUE,
         { connectionId },
         { singletonKey: connectionId },
       );
     };
-    app.connections.onCreatorConnected.push(queueReconcile);
-    // Every reconcile pass (scheduled or asked for) also repairs the webhooks, un-pausing them.
-    app.sync.onReconcile.push(queueReconcile);
+    app.decorate('webhooks', { service, registration, applier, secrets, writer, reconcileLater });
     await app.queue.work<{ connectionId: string }>(
       WEBHOOK_RECONCILE_QUEUE,
       { batchSize: 1, pollingIntervalSeconds: 1 },
@@ -96,18 +96,12 @@ export const webhooksPlugin = fp(
         await registration.reconcile(job.data.connectionId);
       },
     );
-
-    await app.register(webhookIngestRoutes, {
-      secrets,
-      writer,
-      bodyLimit: config.server.bodyLimitBytes,
-    });
     app.addHook('onReady', async () => applier.notify());
     // Before the database closes: the applier finishes its batch and stops.
     app.addHook('preClose', async () => applier.close());
   },
   {
     name: 'webhooks',
-    dependencies: ['members', 'queue', 'connections', 'patreon', 'database', 'sync', 'metrics'],
+    dependencies: ['members', 'queue', 'cipher', 'connections', 'patreon', 'database', 'metrics'],
   },
 );

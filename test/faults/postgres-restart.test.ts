@@ -59,7 +59,7 @@ t.test(
     const token = (await sandbox.call('/_control/creator-token')).json;
     const connectionId = await insertCreatorConnection(
       app.database.db,
-      app.connections.cipher,
+      app.cipher,
       token,
     );
     const webhookId = await insertWebhook(app, { campaignId: BURST_CAMPAIGN, secret: SECRET });

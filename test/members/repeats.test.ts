@@ -109,7 +109,7 @@ t.test('out of order without a date: Patreon is asked, and what it says is appli
     .select({ secret: patreonWebhooks.secretCiphertext })
     .from(patreonWebhooks)
     .where(eq(patreonWebhooks.id, webhook.id));
-  const secret = gateway.app.connections.cipher.open(sealed?.secret as string, webhook.id);
+  const secret = gateway.app.cipher.open(sealed?.secret as string, webhook.id);
   const [member] = await gateway.database.db
     .select()
     .from(members)
