@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { campaignParams } from '../campaigns/schemas.js';
 import { problemResponses } from '../http/problem.js';
+import { campaignParams } from '../shared/schemas.js';
 import { analyticsQuery, analyticsView } from './schemas.js';
 
 export const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {

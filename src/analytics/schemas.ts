@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTimeInput } from '../http/time-input.js';
+import { isoTimeInput } from '../shared/time-input.js';
 
 const amounts = z
   .array(z.object({ currency: z.string().nullable(), cents: z.number().int() }))

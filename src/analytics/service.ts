@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
-import { defineError } from '../http/errors.js';
 import type { Clock } from '../shared/clock.js';
+import { defineError } from '../shared/errors.js';
 import { countPeriods, readAnalytics } from './repository.js';
 import type { AnalyticsQuery, AnalyticsView } from './schemas.js';
 

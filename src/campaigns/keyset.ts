@@ -1,6 +1,6 @@
 import { and, asc, desc, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
 
 /**
  * A keyset order on (sort column, id). Rows without a sort value come last in either direction;

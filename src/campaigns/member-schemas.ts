@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { chargeStatuses, patronStatuses, pledgeEventTypes } from '../db/schema/index.js';
-import { pageQuery } from '../http/pagination.js';
-import { isoTimeInput } from '../http/time-input.js';
-import { includeDeleted, memberId, money, patreonId } from './schemas.js';
+import { pageQuery } from '../shared/pagination.js';
+import { memberId, patreonId } from '../shared/schemas.js';
+import { isoTimeInput } from '../shared/time-input.js';
+import { includeDeleted, money } from './schemas.js';
 
 const patronStatus = z
   .enum(patronStatuses)

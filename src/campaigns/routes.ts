@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { csvStream, wantsCsv } from '../http/csv.js';
-import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { pageOf } from '../shared/pagination.js';
+import { campaignParams } from '../shared/schemas.js';
 import { memberCsvColumns, pledgeEventCsvColumns } from './csv-columns.js';
 import {
   listMembersQuery,
@@ -13,7 +14,6 @@ import {
 } from './member-schemas.js';
 import {
   campaignDetail,
-  campaignParams,
   campaignView,
   listCampaignsQuery,
   listPostsQuery,

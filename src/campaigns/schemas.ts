@@ -1,23 +1,5 @@
 import { z } from 'zod';
-import { pageQuery } from '../http/pagination.js';
-import { MEMBER_ID, NUMERIC_ID } from '../patreon/ids.js';
-
-/**
- * The ids Patreon issues (src/patreon/ids.ts): numeric strings of up to 19 digits for campaigns,
- * tiers, benefits and users, UUIDs for members.
- */
-export const patreonId = z
-  .string()
-  .regex(NUMERIC_ID, 'must be a Patreon id: a numeric string of up to 19 digits')
-  .describe('Patreon’s id.');
-
-export const memberId = z
-  .string()
-  .regex(MEMBER_ID, 'must be a Patreon member id: a UUID')
-  .describe('Patreon’s member id (a UUID).');
-
-/** Amounts are `integer` (int4) cents in the database. */
-export const MAX_CENTS = 2_147_483_647;
+import { pageQuery } from '../shared/pagination.js';
 
 export const money = z
   .object({
@@ -207,8 +189,6 @@ export const postView = z
   .meta({ id: 'Post' });
 
 export type PostView = z.infer<typeof postView>;
-
-export const campaignParams = z.object({ id: patreonId.describe('Campaign id.') });
 
 export const listCampaignsQuery = pageQuery.extend({
   connectionId: z.uuid().optional().describe('Only campaigns synced through this connection.'),

@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { toPage } from '../http/pagination.js';
-import { CampaignNotFoundError, MemberNotFoundError } from './errors.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import { CampaignNotFoundError } from '../shared/errors.js';
+import { toPage } from '../shared/pagination.js';
+import { MemberNotFoundError } from './errors.js';
 import { decodePosition, type KeysetOrder, positionCursorOf } from './keyset.js';
 import {
   entitledTierIds,

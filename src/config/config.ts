@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { EVENT_TYPES } from '../events/event-types.js';
+import { EVENT_TYPES } from '../shared/event-types.js';
 import { type Env, envSchema, isStandardWebhookSecret, splitList } from './schema.js';
 
 export type TokenKey = Readonly<{ id: string; key: Buffer }>;

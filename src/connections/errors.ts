@@ -1,4 +1,4 @@
-import { defineError } from '../http/errors.js';
+import { defineError } from '../shared/errors.js';
 
 export const ConnectionNotFoundError = defineError(
   'CONNECTION_NOT_FOUND',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { connectionRoles, connectionStatuses } from '../db/schema/index.js';
-import { pageQuery } from '../http/pagination.js';
 import { patreonScopes } from '../patreon/oauth.js';
+import { pageQuery } from '../shared/pagination.js';
 
 export const connectionRole = z
   .enum(connectionRoles)

@@ -1,13 +1,13 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import { campaigns, members, patreonWebhooks, syncJobs } from '../db/schema/index.js';
+import { announceCampaignChanges } from '../entitlements/changes.js';
 import { recordEvent } from '../events/record-event.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { toPage } from '../http/pagination.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { PatreonClient } from '../patreon/client.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import { toPage } from '../shared/pagination.js';
 import { ConnectionNotFoundError } from './errors.js';
 import {
   type ConnectionRow,

@@ -1,4 +1,4 @@
-import { CampaignNotFoundError } from '../campaigns/errors.js';
+import { CampaignNotFoundError } from '../shared/errors.js';
 import { decide, type Policy } from './policy.js';
 import type { Found } from './repository.js';
 import type { EntitlementView } from './schemas.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_CENTS, patreonId } from '../campaigns/schemas.js';
+import { MAX_CENTS, patreonId } from '../shared/schemas.js';
 
 const externalUserId = z
   .string()

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { pageOf } from '../shared/pagination.js';
 import {
   createEndpointBody,
   endpointParams,

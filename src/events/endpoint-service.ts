@@ -5,15 +5,15 @@ import { generateSecret } from '../crypto/outbound-signature.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
 import { outboundDeliveries, outboundEndpoints } from '../db/schema/index.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import type { EventType } from '../shared/event-types.js';
+import { toPage } from '../shared/pagination.js';
 import { promoteHeads } from './delivery-lines.js';
 import {
   EventEndpointFromConfigError,
   EventEndpointNotFoundError,
   EventEndpointUrlRejectedError,
 } from './errors.js';
-import type { EventType } from './event-types.js';
 import type { CreateEndpointBody, EndpointView, UpdateEndpointBody } from './schemas.js';
 import { checkEndpointUrl } from './url-guard.js';
 

@@ -1,4 +1,4 @@
-import { defineError } from '../http/errors.js';
+import { defineError } from '../shared/errors.js';
 
 export const EventEndpointNotFoundError = defineError(
   'EVENT_ENDPOINT_NOT_FOUND',

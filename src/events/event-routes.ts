@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { pageOf } from '../shared/pagination.js';
 import { eventDetail, eventParams, eventView, listEventsQuery, replayBody } from './schemas.js';
 
 /** `/v1/events`: what was recorded for the host and how each delivery went. */

@@ -6,14 +6,14 @@ import {
   outboundEndpoints,
   outboundEvents,
 } from '../db/schema/index.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import type { EventType } from '../shared/event-types.js';
+import { toPage } from '../shared/pagination.js';
 import {
   EventEndpointDisabledError,
   EventEndpointNotFoundError,
   EventNotFoundError,
 } from './errors.js';
-import type { EventType } from './event-types.js';
 import type { DeliveryView, EventView, ListEventsQuery } from './schemas.js';
 
 type EventRow = typeof outboundEvents.$inferSelect;

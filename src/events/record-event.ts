@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
-import type { EventType } from './event-types.js';
+import type { EventType } from '../shared/event-types.js';
 
-export type { EventType } from './event-types.js';
+export type { EventType } from '../shared/event-types.js';
 
 /**
  * Records a normalised event for the host, in the caller's transaction, so the event exists if

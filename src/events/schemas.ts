@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { deliveryStatuses, endpointSources } from '../db/schema/index.js';
-import { pageQuery } from '../http/pagination.js';
-import { isoTimeInput } from '../http/time-input.js';
-import { EVENT_TYPES } from './event-types.js';
+import { EVENT_TYPES } from '../shared/event-types.js';
+import { pageQuery } from '../shared/pagination.js';
+import { isoTimeInput } from '../shared/time-input.js';
 
 const iso = z.string().describe('ISO 8601 time.');
 const isoInput = isoTimeInput.describe('ISO 8601 time, e.g. `2026-11-01T00:00:00Z`.');

@@ -1,6 +1,6 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { UnauthorizedError } from './errors.js';
+import { UnauthorizedError } from '../shared/errors.js';
 import { limitRequests } from './rate-limit.js';
 
 declare module 'fastify' {

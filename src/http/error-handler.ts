@@ -4,7 +4,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
-import { AppError } from './errors.js';
+import { AppError } from '../shared/errors.js';
 import { createMethodIndex } from './method-index.js';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemType } from './problem.js';
 

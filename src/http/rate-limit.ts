@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { defineError } from './errors.js';
+import { defineError } from '../shared/errors.js';
 import { problemResponses } from './problem.js';
 
 export const RateLimitedError = defineError('RATE_LIMITED', 429, 'Too Many Requests');

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { UnauthorizedError } from '../http/errors.js';
 import { problemResponses } from '../http/problem.js';
+import { UnauthorizedError } from '../shared/errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

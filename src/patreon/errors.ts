@@ -1,4 +1,4 @@
-import { AppError } from '../http/errors.js';
+import { AppError } from '../shared/errors.js';
 
 export type PatreonErrorCode =
   | 'PATREON_INVALID_GRANT'

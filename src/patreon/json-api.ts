@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { isPatreonIdOf } from '../shared/ids.js';
 import { PatreonError } from './errors.js';
-import { isPatreonIdOf } from './ids.js';
 import {
   attributeShapes,
   camelCase,

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.js';
-import { createRateSlotStore } from '../db/rate-slots.js';
 import { createPatreonClient, type PatreonClient } from './client.js';
 import { createRateGovernor, patreonLimits } from './rate-governor.js';
+import { createRateSlotStore } from './rate-slots.js';
 import { withSharedBudget } from './shared-governor.js';
 import { usageScope } from './usage.js';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../http/errors.js';
+import { AppError } from './errors.js';
 
 /**
  * What a row keeps of an error, and what the API shows of it: a stable code to decide on and a

@@ -1,6 +1,5 @@
 import { and, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/database.js';
-import { announceCampaignChanges } from '../db/entitlement-changes.js';
 import { replaceLinks } from '../db/links.js';
 import {
   benefits,
@@ -14,6 +13,7 @@ import {
   tiers,
 } from '../db/schema/index.js';
 import { runUpsert, upsertRows } from '../db/upsert.js';
+import { announceCampaignChanges } from '../entitlements/changes.js';
 import { recordEvents } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import { memberChangeEvents, memberChanges } from '../members/member-changes.js';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { connectionParams } from '../connections/schemas.js';
-import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { pageOf } from '../shared/pagination.js';
 import { listSyncJobsQuery, startSyncBody, syncJobParams, syncJobView } from './schemas.js';
 
 export const syncRoutes: FastifyPluginAsyncZod = async (app) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQuery } from '../http/pagination.js';
+import { pageQuery } from '../shared/pagination.js';
 
 export const syncJobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 

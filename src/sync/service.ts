@@ -12,10 +12,10 @@ import {
   syncJobs,
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { defineError } from '../http/errors.js';
-import { toPage } from '../http/pagination.js';
 import type { PatreonClient } from '../patreon/client.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import { defineError } from '../shared/errors.js';
+import { toPage } from '../shared/pagination.js';
 import { campaignRow, defined, userRow } from './resource-rows.js';
 import type { ListSyncJobsQuery, SyncJobView } from './schemas.js';
 

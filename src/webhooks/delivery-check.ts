@@ -1,4 +1,4 @@
-import { isPatreonIdOf } from '../patreon/ids.js';
+import { isPatreonIdOf } from '../shared/ids.js';
 import type { StoredError } from '../shared/stored-error.js';
 import type { ResourceRef } from './resource-of.js';
 import { isMemberTrigger, type Trigger } from './triggers.js';

@@ -1,4 +1,4 @@
-import { defineError } from '../http/errors.js';
+import { defineError } from '../shared/errors.js';
 
 export const WebhookNotFoundError = defineError('WEBHOOK_NOT_FOUND', 404, 'Webhook not found');
 export const WebhookSignatureError = defineError(

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sendProblem } from '../http/error-handler.js';
-import { AppError } from '../http/errors.js';
 import { createFailureLog } from '../http/failure-log.js';
 import { okThrough, plainFirst } from '../http/hot-route.js';
 import { problemResponses } from '../http/problem.js';
+import { AppError } from '../shared/errors.js';
 import { refusalOf } from './delivery-check.js';
 import {
   WebhookEventUnknownError,

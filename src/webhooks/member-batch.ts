@@ -10,13 +10,13 @@ import {
 } from '../db/schema/index.js';
 import { upsertRows } from '../db/upsert.js';
 import { type EventRecord, recordEvents } from '../events/record-event.js';
-import { AppError } from '../http/errors.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import { memberChangeEvents, memberChanges } from '../members/member-changes.js';
 import { replaceMemberTiers } from '../members/member-tiers.js';
 import { advanceMembership, readMembershipStates } from '../members/membership-state.js';
 import { decodeOne, isInvalidIdError } from '../patreon/json-api.js';
 import type { Member, ResourceOf, User } from '../patreon/resources.js';
+import { AppError } from '../shared/errors.js';
 import { defined, memberRow, tierRow, userRow } from '../sync/resource-rows.js';
 
 /** A stored member delivery with what applying it needs. */

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { campaignParams } from '../campaigns/schemas.js';
-import { pageOf } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
+import { pageOf } from '../shared/pagination.js';
+import { campaignParams } from '../shared/schemas.js';
 import {
   listWebhookEventsQuery,
   listWebhooksQuery,

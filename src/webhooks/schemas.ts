@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { patreonId } from '../campaigns/schemas.js';
 import { webhookEventStatuses } from '../db/schema/index.js';
-import { pageQuery } from '../http/pagination.js';
+import { pageQuery } from '../shared/pagination.js';
+import { patreonId } from '../shared/schemas.js';
 import { TRIGGERS } from './triggers.js';
 
 const iso = z.string().describe('ISO 8601 time.');

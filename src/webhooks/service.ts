@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
-import { CampaignNotFoundError } from '../campaigns/errors.js';
 import type { Db } from '../db/database.js';
 import { campaigns, patreonWebhooks, webhookEvents } from '../db/schema/index.js';
-import { cursorCodec, cursorParts } from '../http/cursor.js';
-import { toPage } from '../http/pagination.js';
+import { cursorCodec, cursorParts } from '../shared/cursor.js';
+import { CampaignNotFoundError } from '../shared/errors.js';
+import { toPage } from '../shared/pagination.js';
 import { NotACreatorCampaignError, WebhookEventNotFoundError } from './errors.js';
 import type { WebhookRegistration } from './registration.js';
 import type {

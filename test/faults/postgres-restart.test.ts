@@ -57,11 +57,7 @@ t.test(
     });
     await createEndpoint(app, { url: host.url });
     const token = (await sandbox.call('/_control/creator-token')).json;
-    const connectionId = await insertCreatorConnection(
-      app.database.db,
-      app.cipher,
-      token,
-    );
+    const connectionId = await insertCreatorConnection(app.database.db, app.cipher, token);
     const webhookId = await insertWebhook(app, { campaignId: BURST_CAMPAIGN, secret: SECRET });
 
     const started = await app.inject({

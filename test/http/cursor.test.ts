@@ -1,6 +1,6 @@
 import path from 'node:path';
 import t from 'tap';
-import { cursorCodec, cursorParts } from '../../src/http/cursor.js';
+import { cursorCodec, cursorParts } from '../../src/shared/cursor.js';
 import { forgeCursor } from '../fixtures/cursors.js';
 import { readOperations } from '../fuzz/operations.js';
 import { auth, build } from '../helper.js';

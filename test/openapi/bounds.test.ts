@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parse } from 'yaml';
-import { isMemberId, isNumericId } from '../../src/patreon/ids.js';
+import { isMemberId, isNumericId } from '../../src/shared/ids.js';
 import { auth, build } from '../helper.js';
 
 /**

@@ -33,3 +33,6 @@ export function defineError(code: string, status: number, title: string): AppErr
 export const UnauthorizedError = defineError('UNAUTHORIZED', 401, 'Unauthorized');
 export const InvalidCursorError = defineError('INVALID_CURSOR', 400, 'Invalid cursor');
 export const NotFoundError = defineError('NOT_FOUND', 404, 'Not Found');
+
+/** A campaign not synced here: named by every domain that takes a campaign id. */
+export const CampaignNotFoundError = defineError('CAMPAIGN_NOT_FOUND', 404, 'Campaign not found');

@@ -1,6 +1,6 @@
 import { inArray, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
-import { patreonRateSlots } from './schema/index.js';
+import type { Db } from '../db/database.js';
+import { patreonRateSlots } from '../db/schema/index.js';
 
 export type Window = { key: string; limit: number; windowMs: number };
 

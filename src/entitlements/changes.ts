@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { DbOrTx } from './database.js';
+import type { DbOrTx } from '../db/database.js';
 
 /**
  * For a transaction that writes many rows of some campaigns (a sync page, a purge): tells every
