@@ -21,7 +21,8 @@ export const SECOND_API_KEY = 'test-key-second-0123456789abcdefghijklmnopqrstu';
 /**
  * Every test runs at this moment (then ticking): the service's clock and the sandbox's, whose
  * generated dates are anchored at the start of that month. So no answer depends on the day the
- * suite runs (README, Test); a test that needs another moment passes its own clock.
+ * suite runs (docs/development.md, "Dates"); a test that needs another moment passes its own
+ * clock.
  */
 export const TEST_NOW = '2026-03-15T12:00:00.000Z';
 export const testClock = (start: Date | string = TEST_NOW) => startingClock(start);

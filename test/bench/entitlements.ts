@@ -28,7 +28,7 @@
  * measured run: a fixed number of requests, about 10 s at the warm-up's rate, so none is cut off.
  * Req/s, p50 and p99 are the measured run's: the steady state, where on real PostgreSQL every
  * answer comes from the service's cache (the bench writes nothing meanwhile; a write would drop
- * the answers it touched, see README "Cache"). `BENCH_PROFILE=<dir>` writes a CPU profile of the service (one per service run).
+ * the answers it touched, see docs/entitlements.md, "Cache"). `BENCH_PROFILE=<dir>` writes a CPU profile of the service (one per service run).
  */
 
 import { spawn } from 'node:child_process';

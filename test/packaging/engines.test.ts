@@ -3,7 +3,8 @@ import semver from 'semver';
 import t from 'tap';
 
 // The lock records each installed package's `engines`, so every dependency, direct or not, dev
-// tools included, is checked against the Node versions we promise (README, Test).
+// tools included, is checked against the Node versions we promise (docs/development.md, "Node
+// versions").
 const root = new URL('../../', import.meta.url);
 const readJson = async (file: string) => JSON.parse(await readFile(new URL(file, root), 'utf8'));
 

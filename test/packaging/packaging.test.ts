@@ -106,8 +106,9 @@ t.test('the gateway starts from the environment compose gives it', async (t) => 
   t.equal(sandbox.patreon.mode, 'sandbox', 'no .env: sandbox mode');
   t.equal(sandbox.database.url, gateway.environment?.DATABASE_URL, 'on the postgres service');
 
-  // What README asks an operator to put in the .env next to compose.yaml for live Patreon: each
-  // must reach the container, or the service refuses to start (RETURN_TO_ALLOWLIST, the keys).
+  // What docs/operations.md asks an operator to put in the .env next to compose.yaml for live
+  // Patreon: each must reach the container, or the service refuses to start (RETURN_TO_ALLOWLIST,
+  // the keys).
   const key = Buffer.alloc(32, 3).toString('base64');
   const live = loadConfig(
     gatewayEnv({
