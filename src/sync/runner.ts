@@ -1,24 +1,31 @@
-import { eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenVault } from '../connections/token-vault.js';
 import type { Db, DbOrTx } from '../db/database.js';
-import { campaigns, connections, type SyncCounts, syncJobs } from '../db/schema/index.js';
+import type { SyncCounts } from '../db/schema/index.js';
 import { recordEvent } from '../events/record-event.js';
 import type { EntitlementReview } from '../members/entitlement-review.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { PatreonClient } from '../patreon/client.js';
+import type { Credentials, PatreonClient } from '../patreon/client.js';
 import { isPatreonError } from '../patreon/errors.js';
-import type { Page } from '../patreon/pagination.js';
-import type { Post } from '../patreon/resources.js';
 import { usageScope } from '../patreon/usage.js';
 import type { Clock } from '../shared/clock.js';
 import { storedError } from '../shared/stored-error.js';
-import type { DecodedMembersPage, PreparedMembersPage } from './members-page.js';
+import { add, growth } from './job-counts.js';
+import type { PreparedMembersPage } from './members-page.js';
 import type { MembersPageDecoder } from './members-page-decoder.js';
+import { type Chunk, memberChunks, postChunks } from './page-chunks.js';
 import { tombstoneUnseen, writeCampaign, writeMembersPage, writePostsPage } from './page-writer.js';
+import {
+  campaignSyncState,
+  connectionScopes,
+  findJob,
+  type JobRow,
+  lockJobStatus,
+  markCampaignSynced,
+  updateJob,
+} from './repository.js';
 
 export type SyncPhase = 'campaign' | 'members' | 'posts' | 'finalize';
-type JobRow = typeof syncJobs.$inferSelect;
 
 /**
  * Whether a job records host events for the member changes it finds, as the webhook would have:
@@ -29,38 +36,6 @@ const emitsChanges = (job: { kind: string; connectionId: string }, lastSyncedAt:
   job.kind === 'reconcile' || lastSyncedAt !== null
     ? { connectionId: job.connectionId }
     : undefined;
-
-type Chunk = { count: number; members?: PreparedMembersPage; posts?: Post[] };
-
-/**
- * Members pages as their prepared chunks. A member that a page repeats from an earlier one (see
- * `paginate`) is written again, which changes nothing, but counted once.
- */
-async function* memberChunks(
-  pages: AsyncGenerator<Pick<DecodedMembersPage, 'chunks'> & Page<{ id: string }>>,
-) {
-  for await (const { items, nextCursor, chunks } of pages) {
-    const fresh = new Set(items.map((item) => item.id));
-    yield {
-      nextCursor,
-      chunks: chunks.map(
-        (members): Chunk => ({ count: members.ids.filter((id) => fresh.has(id)).length, members }),
-      ),
-    };
-  }
-}
-
-/** Posts pages in chunks of `size` posts (at least one chunk: an empty page moves the cursor). */
-async function* postChunks(pages: AsyncGenerator<Page<Post>>, size: number) {
-  for await (const { items, nextCursor } of pages) {
-    const chunks: Chunk[] = [];
-    for (let i = 0; i < items.length || i === 0; i += size) {
-      const posts = items.slice(i, i + size);
-      chunks.push({ count: posts.length, posts });
-    }
-    yield { nextCursor, chunks };
-  }
-}
 
 /** What a job stores for a failure that is not ours to name (a database or runtime error). */
 const SYNC_FAILED = {
@@ -77,23 +52,6 @@ const PERMANENT = new Set([
   'PATREON_NOT_FOUND',
   'PATREON_BAD_REQUEST',
 ]);
-
-const add = (counts: SyncCounts, delta: SyncCounts): SyncCounts => {
-  const sum: SyncCounts = { ...counts };
-  for (const [key, value] of Object.entries(delta) as [keyof SyncCounts, number][]) {
-    sum[key] = (sum[key] ?? 0) + value;
-  }
-  return sum;
-};
-
-/** How much each count grew from `before` to `after`. */
-const growth = (before: SyncCounts, after: SyncCounts): Record<string, number> => {
-  const delta: Record<string, number> = {};
-  for (const [key, value] of Object.entries(after) as [keyof SyncCounts, number][]) {
-    delta[key] = value - (before[key] ?? 0);
-  }
-  return delta;
-};
 
 /**
  * Runs one slice of a sync job: campaign (tiers, benefits, goals), then members page by page,
@@ -118,10 +76,7 @@ export function createSyncRunner(deps: {
 }) {
   const { db, vault, patreon } = deps;
 
-  async function load(jobId: string): Promise<JobRow | undefined> {
-    const [job] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
-    return job;
-  }
+  const load = (jobId: string) => findJob(db, jobId);
 
   /** Patreon usage of the job (its slices run in its usage scope) at the last save. */
   const usageMarks = new WeakMap<JobRow, { calls: number; rateLimited: number }>();
@@ -139,10 +94,7 @@ export function createSyncRunner(deps: {
         rateLimited: now.rateLimited - mark.rateLimited,
       });
     }
-    await tx
-      .update(syncJobs)
-      .set({ ...changes, updatedAt: sql`now()` })
-      .where(eq(syncJobs.id, job.id));
+    await updateJob(tx, job.id, changes);
     // Counted when saved: a page whose transaction then fails to commit counts twice once retried.
     if (changes.counts) deps.metrics?.syncCounted(job.kind, growth(job.counts, changes.counts));
     Object.assign(job, changes);
@@ -165,61 +117,141 @@ export function createSyncRunner(deps: {
     });
   }
 
+  /** What a list phase knows of its campaign while it pages. */
+  type ListContext = {
+    kind: 'members' | 'posts';
+    address: boolean;
+    currency: string | null;
+    emitChanges: { connectionId: string } | undefined;
+  };
+
+  /**
+   * The phase's pages from the job's cursor, each in chunks of at most maxRowsPerTransaction rows.
+   * Members pages arrive decoded and prepared (rows and their JSON) by the members page worker,
+   * off the event loop.
+   */
+  function openPages(
+    job: JobRow,
+    credentials: Credentials,
+    context: ListContext,
+  ): AsyncGenerator<{ nextCursor: string | undefined; chunks: Chunk[] }> {
+    const campaignId = job.campaignId as string;
+    if (context.kind === 'posts') {
+      return postChunks(
+        patreon.posts(credentials, campaignId, {
+          cursor: job.cursor ?? undefined,
+          alreadyFetched: job.counts.posts ?? 0,
+        }),
+        deps.maxRowsPerTransaction,
+      );
+    }
+    let decoded = 0;
+    const options = {
+      pledgeHistory: true,
+      address: context.address,
+      cursor: job.cursor ?? undefined,
+      alreadyFetched: job.counts.members ?? 0,
+    };
+    return memberChunks(
+      patreon.memberPages(credentials, campaignId, options, (body) =>
+        deps.decoder.decode(
+          {
+            ...body,
+            campaignId,
+            currency: context.currency,
+            chunkSize: deps.maxRowsPerTransaction,
+            withChanges: context.emitChanges !== undefined,
+          },
+          // The slice's first page: nothing is being written yet that decoding here could hold
+          // up, and the worker is still starting.
+          decoded++ === 0,
+        ),
+      ),
+    );
+  }
+
+  /** Counts and drift written since the cursor last moved (a page's chunks before its last). */
+  type Progress = { pending: SyncCounts; drift: JobRow['drift'] };
+
+  /**
+   * Writes one chunk of a page in its own transaction; its page's last chunk also moves the cursor
+   * and the counts. False when the job was cancelled meanwhile (nothing is written then).
+   */
+  async function writeChunk(
+    job: JobRow,
+    context: ListContext,
+    { count, members: prepared, posts }: Chunk,
+    page: { last: boolean; nextCursor: string | undefined; fetchedAt: Date },
+    progress: Progress,
+  ): Promise<boolean> {
+    const { kind } = context;
+    const done = page.nextCursor === undefined;
+    return db.transaction(async (tx) => {
+      // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
+      if ((await lockJobStatus(tx, job.id)) !== 'running') return false;
+      let delta: SyncCounts;
+      let drift = progress.drift;
+      if (kind === 'members') {
+        const written = await writeMembersPage(tx, {
+          jobId: job.id,
+          prepared: prepared as PreparedMembersPage,
+          emitChanges: context.emitChanges,
+          entitlements: deps.entitlements,
+          seenAt: page.fetchedAt,
+        });
+        delta = {
+          pages: page.last ? 1 : 0,
+          members: count,
+          users: written.users,
+          pledgeEvents: written.pledgeEvents,
+        };
+        drift = {
+          added: (drift?.added ?? 0) + written.added,
+          changed: (drift?.changed ?? 0) + written.changed,
+          removed: drift?.removed ?? 0,
+        };
+      } else {
+        const written = await writePostsPage(tx, {
+          jobId: job.id,
+          campaignId: job.campaignId as string,
+          posts: posts ?? [],
+        });
+        delta = { pages: page.last ? 1 : 0, posts: written };
+      }
+      progress.drift = drift;
+      if (!page.last) {
+        // Counts move with the cursor only, so a re-read page is not counted twice.
+        progress.pending = add(progress.pending, delta);
+        return true;
+      }
+      await save(tx, job, {
+        cursor: done ? null : page.nextCursor,
+        phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
+        counts: add(add(job.counts, progress.pending), delta),
+        drift,
+      });
+      progress.pending = {};
+      return true;
+    });
+  }
+
   /** Pages through members or posts until done or the slice is over; true when done. */
   async function listPhase(job: JobRow, kind: 'members' | 'posts', deadline: number) {
-    const [connection] = await db
-      .select({ scopes: connections.scopes })
-      .from(connections)
-      .where(eq(connections.id, job.connectionId));
-    const [campaign] = await db
-      .select({ currency: campaigns.currency, lastSyncedAt: campaigns.lastSyncedAt })
-      .from(campaigns)
-      .where(eq(campaigns.id, job.campaignId as string));
-    const address = connection?.scopes.includes('campaigns.members.address') ?? false;
+    const scopes = await connectionScopes(db, job.connectionId);
+    const campaign = await campaignSyncState(db, job.campaignId as string);
+    const context: ListContext = {
+      kind,
+      address: scopes.includes('campaigns.members.address'),
+      currency: campaign?.currency ?? null,
+      emitChanges: emitsChanges(job, campaign?.lastSyncedAt ?? null),
+    };
 
     // Re-run from the saved cursor if the token had to be refreshed midway.
     return vault.withAccessToken(job.connectionId, async (credentials) => {
-      let pending: SyncCounts = {};
-      let pendingDrift = job.drift;
-      // One transaction per page (a chunk of it on the embedded database, see maxRowsPerTransaction),
-      // committed with the cursor. Members pages arrive decoded and prepared (rows and their JSON)
-      // by the members page worker, off the event loop.
-      const emitChanges = emitsChanges(job, campaign?.lastSyncedAt ?? null);
-      let decoded = 0;
-      const pages: AsyncGenerator<{ nextCursor: string | undefined; chunks: Chunk[] }> =
-        kind === 'members'
-          ? memberChunks(
-              patreon.memberPages(
-                credentials,
-                job.campaignId as string,
-                {
-                  pledgeHistory: true,
-                  address,
-                  cursor: job.cursor ?? undefined,
-                  alreadyFetched: job.counts.members ?? 0,
-                },
-                (body) =>
-                  deps.decoder.decode(
-                    {
-                      ...body,
-                      campaignId: job.campaignId as string,
-                      currency: campaign?.currency ?? null,
-                      chunkSize: deps.maxRowsPerTransaction,
-                      withChanges: emitChanges !== undefined,
-                    },
-                    // The slice's first page: nothing is being written yet that decoding here
-                    // could hold up, and the worker is still starting.
-                    decoded++ === 0,
-                  ),
-              ),
-            )
-          : postChunks(
-              patreon.posts(credentials, job.campaignId as string, {
-                cursor: job.cursor ?? undefined,
-                alreadyFetched: job.counts.posts ?? 0,
-              }),
-              deps.maxRowsPerTransaction,
-            );
+      // One transaction per page (a chunk of it on the embedded database), committed with the
+      // cursor.
+      const progress: Progress = { pending: {}, drift: job.drift };
+      const pages = openPages(job, credentials, context);
       // The next page is fetched and decoded while this one is written: Patreon's latency, the
       // decoding and the database overlap. A crash between the chunks of a page re-reads the
       // page (upserts are idempotent); only its last chunk moves the cursor.
@@ -241,64 +273,12 @@ export function createSyncRunner(deps: {
           // Settled later or never (when a cancelled job stops here): never an unhandled rejection.
           upcoming.catch(() => {});
         }
-        let stillActive = true;
-        for (const [index, { count, members: prepared, posts: items }] of chunks.entries()) {
+        for (const [index, chunk] of chunks.entries()) {
           const last = index === chunks.length - 1;
-          stillActive = await db.transaction(async (tx) => {
-            // A job cancelled (or its connection disconnected) meanwhile writes nothing more.
-            const [current] = await tx
-              .select({ status: syncJobs.status })
-              .from(syncJobs)
-              .where(eq(syncJobs.id, job.id))
-              .for('update');
-            if (current?.status !== 'running') return false;
-            let delta: SyncCounts;
-            let drift = pendingDrift;
-            if (kind === 'members') {
-              const written = await writeMembersPage(tx, {
-                jobId: job.id,
-                prepared: prepared as PreparedMembersPage,
-                emitChanges,
-                entitlements: deps.entitlements,
-                seenAt: fetchedAt,
-              });
-              delta = {
-                pages: last ? 1 : 0,
-                members: count,
-                users: written.users,
-                pledgeEvents: written.pledgeEvents,
-              };
-              drift = {
-                added: (drift?.added ?? 0) + written.added,
-                changed: (drift?.changed ?? 0) + written.changed,
-                removed: drift?.removed ?? 0,
-              };
-            } else {
-              const written = await writePostsPage(tx, {
-                jobId: job.id,
-                campaignId: job.campaignId as string,
-                posts: items ?? [],
-              });
-              delta = { pages: last ? 1 : 0, posts: written };
-            }
-            pendingDrift = drift;
-            if (!last) {
-              // Counts move with the cursor only, so a re-read page is not counted twice.
-              pending = add(pending, delta);
-              return true;
-            }
-            await save(tx, job, {
-              cursor: done ? null : nextCursor,
-              phase: done ? (kind === 'members' ? 'posts' : 'finalize') : kind,
-              counts: add(add(job.counts, pending), delta),
-              drift,
-            });
-            pending = {};
-            return true;
-          });
-          if (!stillActive) break;
+          const page = { last, nextCursor, fetchedAt };
+          if (!(await writeChunk(job, context, chunk, page, progress))) return true;
         }
-        if (!stillActive || done) return true;
+        if (done) return true;
         if (sliceEnds) return false;
       }
       return true;
@@ -307,10 +287,7 @@ export function createSyncRunner(deps: {
 
   async function finalize(job: JobRow) {
     await db.transaction(async (tx) => {
-      const [campaign] = await tx
-        .select({ lastSyncedAt: campaigns.lastSyncedAt })
-        .from(campaigns)
-        .where(eq(campaigns.id, job.campaignId as string));
+      const campaign = await campaignSyncState(tx, job.campaignId as string);
       const removed = await tombstoneUnseen(
         tx,
         job.id,
@@ -318,10 +295,7 @@ export function createSyncRunner(deps: {
         deps.entitlements,
         emitsChanges(job, campaign?.lastSyncedAt ?? null),
       );
-      await tx
-        .update(campaigns)
-        .set({ lastSyncedAt: sql`now()` })
-        .where(eq(campaigns.id, job.campaignId as string));
+      await markCampaignSynced(tx, job.campaignId as string);
       await save(tx, job, {
         phase: 'done',
         status: 'succeeded',
@@ -435,7 +409,7 @@ export function createSyncRunner(deps: {
       throw error;
     } finally {
       // Calls made since the last save (e.g. a failed page) still count.
-      const [current] = await db.select().from(syncJobs).where(eq(syncJobs.id, jobId));
+      const current = await load(jobId);
       if (current) await save(db, Object.assign(job, { counts: current.counts }), {});
     }
   }

@@ -1,21 +1,24 @@
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type PgBoss from 'pg-boss';
 import { ConnectionNotFoundError } from '../connections/errors.js';
 import type { TokenVault } from '../connections/token-vault.js';
 import type { Db } from '../db/database.js';
-import {
-  campaigns,
-  connections,
-  patreonUsers,
-  type SyncJobKind,
-  syncJobs,
-} from '../db/schema/index.js';
-import { upsertRows } from '../db/upsert.js';
+import type { SyncJobKind } from '../db/schema/index.js';
 import type { PatreonClient } from '../patreon/client.js';
 import { cursorCodec, cursorParts } from '../shared/cursor.js';
 import { defineError } from '../shared/errors.js';
 import { toPage } from '../shared/pagination.js';
+import {
+  activeCreatorConnections,
+  cancelJob,
+  findConnection,
+  findJob,
+  insertJob,
+  type JobRow,
+  listJobs,
+  storeCampaigns,
+  unfinishedJobs,
+} from './repository.js';
 import { campaignRow, defined, userRow } from './resource-rows.js';
 import type { ListSyncJobsQuery, SyncJobView } from './schemas.js';
 
@@ -27,8 +30,6 @@ export const NotACreatorError = defineError(
   409,
   'Only creator connections sync',
 );
-
-type JobRow = typeof syncJobs.$inferSelect;
 
 /** Sync jobs, newest first: (created_at, id). */
 const syncJobCursor = cursorCodec('sync-jobs', [cursorParts.timestamptz, cursorParts.uuid]);
@@ -70,10 +71,7 @@ export function createSyncService(deps: {
       kind: SyncJobKind,
       trigger: 'connect' | 'schedule' | 'manual',
     ) {
-      const [connection] = await db
-        .select()
-        .from(connections)
-        .where(eq(connections.id, connectionId));
+      const connection = await findConnection(db, connectionId);
       if (!connection) throw new ConnectionNotFoundError(`No connection ${connectionId}.`);
       if (connection.role !== 'creator') {
         throw new NotACreatorError('Patron connections have no campaign to sync.');
@@ -85,35 +83,20 @@ export function createSyncService(deps: {
       );
       const jobs = await db.transaction(async (tx) => {
         const creators = found.flatMap((c) => (c.creator ? [defined(userRow(c.creator))] : []));
-        await upsertRows(tx, patreonUsers, creators, { target: [patreonUsers.id] });
-        await upsertRows(
+        await storeCampaigns(
           tx,
-          campaigns,
+          creators,
           found.map((c) => defined({ ...campaignRow(c), connectionId })),
-          { target: [campaigns.id] },
         );
         if (found.length === 0) return [];
         // A job already queued or running for the campaign is reused, not doubled.
-        const active = await tx
-          .select()
-          .from(syncJobs)
-          .where(
-            and(
-              eq(syncJobs.connectionId, connectionId),
-              eq(syncJobs.kind, kind),
-              inArray(syncJobs.status, ['queued', 'running', 'waiting']),
-            ),
-          );
+        const active = await unfinishedJobs(tx, connectionId, kind);
         const created = await Promise.all(
           found
             .filter((c) => !active.some((job) => job.campaignId === c.id))
-            .map(async (c) => {
-              const [job] = await tx
-                .insert(syncJobs)
-                .values({ connectionId, campaignId: c.id, kind, trigger, phase: 'campaign' })
-                .returning();
-              return job as JobRow;
-            }),
+            .map((c) =>
+              insertJob(tx, { connectionId, campaignId: c.id, kind, trigger, phase: 'campaign' }),
+            ),
         );
         return [...active, ...created];
       });
@@ -130,51 +113,32 @@ export function createSyncService(deps: {
     },
 
     async get(id: string): Promise<SyncJobView> {
-      const [job] = await db.select().from(syncJobs).where(eq(syncJobs.id, id));
+      const job = await findJob(db, id);
       if (!job) throw new SyncJobNotFoundError(`No sync job ${id}.`);
       return toView(job);
     },
 
     async list(query: ListSyncJobsQuery) {
-      const where: SQL[] = [];
-      if (query.connectionId) where.push(eq(syncJobs.connectionId, query.connectionId));
-      if (query.status) where.push(eq(syncJobs.status, query.status));
-      if (query.cursor) {
-        const [createdAt, id] = syncJobCursor.decode(query.cursor);
-        where.push(
-          sql`(${syncJobs.createdAt}, ${syncJobs.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
-        );
-      }
-      const rows = await db
-        .select({ job: syncJobs, key: sql<string>`${syncJobs.createdAt}::text` })
-        .from(syncJobs)
-        .where(and(...where))
-        .orderBy(desc(syncJobs.createdAt), desc(syncJobs.id))
-        .limit(query.limit + 1);
+      const { limit, cursor, ...filter } = query;
+      const after = cursor === undefined ? undefined : syncJobCursor.decode(cursor);
+      const rows = await listJobs(db, filter, { limit: limit + 1, after });
       return toPage(
         rows,
-        query.limit,
+        limit,
         (row) => syncJobCursor.encode([row.key, row.job.id]),
         (row) => toView(row.job),
       );
     },
 
     async cancel(id: string): Promise<SyncJobView> {
-      const [job] = await db
-        .update(syncJobs)
-        .set({ status: 'cancelled', finishedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(and(eq(syncJobs.id, id), inArray(syncJobs.status, ['queued', 'running', 'waiting'])))
-        .returning();
+      const job = await cancelJob(db, id);
       if (!job) return this.get(id);
       return toView(job);
     },
 
     /** Every active creator connection gets a reconcile pass (the scheduled job). */
     async reconcileAll() {
-      const creators = await db
-        .select({ id: connections.id })
-        .from(connections)
-        .where(and(eq(connections.role, 'creator'), eq(connections.status, 'active')));
+      const creators = await activeCreatorConnections(db);
       for (const { id } of creators) {
         await this.start(id, 'reconcile', 'schedule').catch((error: unknown) => {
           deps.log.warn({ err: error, connectionId: id }, 'could not start a reconcile');
