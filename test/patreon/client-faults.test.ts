@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { createPatreonClient, type PatreonClientOptions } from '../../src/patreon/client.js';
 import { isPatreonError, type PatreonError } from '../../src/patreon/errors.js';
+import { listenOnFreePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
@@ -102,11 +102,9 @@ async function faultyPatreon(
     hits.push(`${req.method} ${req.url?.split('?')[0]}`);
     handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  server.on('connection', (socket) => t.teardown(() => socket.destroy()));
+  const { url } = await listenOnFreePort(t, server);
   const client = createPatreonClient({
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    baseUrl: url,
     clientId: 'id',
     clientSecret: 'secret',
     retry: { attempts: 3, baseDelayMs: 10 },
@@ -165,14 +163,22 @@ t.test('malformed responses → PATREON_BAD_RESPONSE naming the path', async (t)
     '/api/oauth2/v2/identity': { data: [{ type: 'user', id: '1' }] },
     '/api/oauth2/v2/campaigns/1/members': {
       data: [
-        { type: 'member', id: 'm1', attributes: { full_name: 'A' } },
-        { type: 'member', id: 'm2', attributes: { pledge_cadence: 'twelve' } },
+        {
+          type: 'member',
+          id: '8c1f0e2a-0000-4000-8000-000000000001',
+          attributes: { full_name: 'A' },
+        },
+        {
+          type: 'member',
+          id: '8c1f0e2a-0000-4000-8000-000000000002',
+          attributes: { pledge_cadence: 'twelve' },
+        },
       ],
     },
-    '/api/oauth2/v2/members/m3': {
+    '/api/oauth2/v2/members/8c1f0e2a-0000-4000-8000-000000000003': {
       data: {
         type: 'member',
-        id: 'm3',
+        id: '8c1f0e2a-0000-4000-8000-000000000003',
         relationships: { pledge_history: { data: [{ type: 'pledge-event', id: 'e1' }] } },
       },
       included: [{ type: 'pledge-event', id: 'e1', attributes: { amount_cents: 500 } }],
@@ -191,7 +197,10 @@ t.test('malformed responses → PATREON_BAD_RESPONSE naming the path', async (t)
   const cases: [Promise<unknown>, string][] = [
     [client.identity(credentials), 'data'],
     [client.members(credentials, '1').next(), 'data[1].attributes.pledge_cadence'],
-    [client.member(credentials, 'm3'), 'included[0].attributes.date'],
+    [
+      client.member(credentials, '8c1f0e2a-0000-4000-8000-000000000003'),
+      'included[0].attributes.date',
+    ],
     [client.post(credentials, 'p1'), 'data.type'],
     [client.campaign(credentials, '2'), ''],
   ];
@@ -209,7 +218,7 @@ t.test(
       json(res, 200, {
         data: {
           type: 'member',
-          id: 'm1',
+          id: '8c1f0e2a-0000-4000-8000-000000000001',
           attributes: {
             currently_entitled_amount_cents: null,
             is_follower: true,
@@ -218,7 +227,14 @@ t.test(
         },
       }),
     );
-    const member = await client.member({ accessToken: 'a' }, 'm1');
-    t.same(member, { id: 'm1', currentlyEntitledAmountCents: null, isFollower: true });
+    const member = await client.member(
+      { accessToken: 'a' },
+      '8c1f0e2a-0000-4000-8000-000000000001',
+    );
+    t.same(member, {
+      id: '8c1f0e2a-0000-4000-8000-000000000001',
+      currentlyEntitledAmountCents: null,
+      isFollower: true,
+    });
   },
 );

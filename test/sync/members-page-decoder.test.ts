@@ -167,13 +167,13 @@ t.test('inline decoding gives the same result', async (t) => {
   const text = JSON.stringify({
     data: [
       {
-        id: 'm1',
+        id: '0b6f4a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
         type: 'member',
         attributes: { full_name: 'A', patron_status: 'active_patron', last_charge_date: null },
-        relationships: { user: { data: { id: 'u1', type: 'user' } } },
+        relationships: { user: { data: { id: '101', type: 'user' } } },
       },
     ],
-    included: [{ id: 'u1', type: 'user', attributes: { full_name: 'A' } }],
+    included: [{ id: '101', type: 'user', attributes: { full_name: 'A' } }],
     meta: { pagination: { total: 1, cursors: { next: null } } },
   });
   const request = page({ text, contentType: 'application/json', endpoint: 'x' }, 200, true);
