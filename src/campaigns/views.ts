@@ -7,7 +7,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /**
  * Patreon states tier and goal amounts in US cents, and member amounts in the campaign's
- * currency (patreon-api.md §7); USD is the last resort when no currency was stored.
+ * currency (docs/patreon-api.md §7); USD is the last resort when no currency was stored.
  */
 export function money(cents: number | null, ...currencies: Array<string | null>): Money | null {
   if (cents === null) return null;

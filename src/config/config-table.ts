@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { envSchema } from './schema.js';
 
-/** The README's configuration table, rendered from the schema so the two cannot drift apart. */
+/** The configuration table in docs/configuration.md, rendered from the schema so the two cannot drift apart. */
 export function configTable(): string {
   const rows = Object.entries(envSchema.shape).map(([name, schema]) => {
     const fallback = defaultOf(schema);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Every setting the service reads, as environment variables. This object is the single source
- * for validation, defaults and the configuration table in README.md (`npm run config:docs`).
+ * for validation, defaults and the configuration table in docs/configuration.md (`npm run config:docs`).
  * Messages never echo the value they reject, so a mistyped secret is never printed.
  */
 

@@ -7,7 +7,7 @@
  * 2. A follower (`patron_status` null) or a former patron is not entitled.
  * 3. An active patron is entitled when the last charge is `Paid`, `Pending` or `Free Trial`, or
  *    the membership is gifted or a free trial. Otherwise Patreon's own check decides (its docs
- *    recommend `currently_entitled_tiers`, patreon-api.md §7): with no charge yet (a per-post
+ *    recommend `currently_entitled_tiers`, docs/patreon-api.md §7): with no charge yet (a per-post
  *    campaign, one charged on the 1st) or another status, the tiers Patreon lists entitle. Only a
  *    charge whose money never arrived or was taken back (`OVERRIDING_CHARGES`) overrides the list:
  *    Patreon can keep listing the tiers until it processes the decline or refund.

@@ -246,7 +246,7 @@ export function createPatreonClient(options: PatreonClientOptions) {
     post: (credentials: Credentials, postId: string): Promise<Post> =>
       one(credentials, 'post', '/posts/{id}', `/posts/${id(postId)}${queryString(queries.post())}`),
 
-    /** Webhooks created by this client (patreon-api.md §2: a client sees only its own). */
+    /** Webhooks created by this client (docs/patreon-api.md §2: a client sees only its own). */
     async webhooks(credentials: Credentials): Promise<Webhook[]> {
       const all: Webhook[] = [];
       for await (const page of paginate((cursor) =>
@@ -307,7 +307,7 @@ export function createPatreonClient(options: PatreonClientOptions) {
 
 export type PatreonClient = ReturnType<typeof createPatreonClient>;
 
-/** JSON:API error bodies (patreon-api.md §8); only Patreon's `code_name` is echoed. */
+/** JSON:API error bodies (docs/patreon-api.md §8); only Patreon's `code_name` is echoed. */
 function apiError(response: Response, endpoint: string): PatreonError {
   const first = (response.body as { errors?: { code_name?: unknown }[] } | undefined)?.errors?.[0];
   const name = typeof first?.code_name === 'string' ? ` (${first.code_name})` : '';

@@ -1,6 +1,6 @@
 /**
  * What the service asks Patreon for, per endpoint: explicit `include` and `fields[type]` lists
- * (v2 returns no attribute that was not asked for, patreon-api.md §3), and page sizes at
+ * (v2 returns no attribute that was not asked for, docs/patreon-api.md §3), and page sizes at
  * Patreon's caps (§5). Only this module and the client know Patreon's paths.
  */
 

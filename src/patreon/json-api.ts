@@ -12,7 +12,7 @@ import {
 
 /**
  * Decodes Patreon's JSON:API documents into plain, typed, camelCased objects with their
- * relationships resolved from `included` (patreon-api.md §3). Resources referenced but not
+ * relationships resolved from `included` (docs/patreon-api.md §3). Resources referenced but not
  * included come back as `{ id }`.
  */
 

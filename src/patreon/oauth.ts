@@ -3,7 +3,7 @@ import { PatreonError } from './errors.js';
 import { badResponse } from './json-api.js';
 import type { Response, Transport } from './transport.js';
 
-/** patreon-api.md §1.8 (plus the live scopes PATS lists). */
+/** docs/patreon-api.md §1.8 (plus the live scopes PATS lists). */
 export const patreonScopes = [
   'identity',
   'identity[email]',
@@ -36,7 +36,7 @@ const tokenResponse = z.object({
 
 export type OAuthClient = { baseUrl: string; clientId: string; clientSecret: string };
 
-/** Browser URL of Patreon's consent page (patreon-api.md §1.2). */
+/** Browser URL of Patreon's consent page (docs/patreon-api.md §1.2). */
 export function authorizeUrl(
   client: OAuthClient,
   request: { redirectUri: string; scopes: readonly string[]; state: string },

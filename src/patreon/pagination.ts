@@ -10,7 +10,7 @@ export type Page<T> = {
 /**
  * Walks cursor pages until Patreon says there are no more, and also stops when a server keeps
  * answering with a cursor it already gave, returns only items already seen, or reaches
- * `meta.pagination.total` (patreon-api.md §5 and the sandbox table: a last page may still carry
+ * `meta.pagination.total` (docs/patreon-api.md §5 and the sandbox table: a last page may still carry
  * a cursor; patreon-api.ts#180 looped forever on exactly that).
  */
 export async function* paginate<

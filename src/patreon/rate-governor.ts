@@ -1,6 +1,6 @@
 /**
  * Waits before sending instead of collecting 429s. Patreon limits each client to 100 requests per
- * 2 s and each token to 100 per minute (patreon-api.md §6); the governor keeps a sliding window
+ * 2 s and each token to 100 per minute (docs/patreon-api.md §6); the governor keeps a sliding window
  * per client and per token, so no window of that length ever holds more than the budget (a
  * fraction of the limit, as a margin). Waiters are served by priority, then in arrival order;
  * one whose token window is full does not hold up others.

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /**
- * Patreon's v2 resource types (patreon-api.md §4). Every attribute is optional and nullable:
+ * Patreon's v2 resource types (docs/patreon-api.md §4). Every attribute is optional and nullable:
  * Patreon omits what was not asked for through `fields[type]` and sends `null` where its docs
- * promise a number (patreon-api.md, last table). Unknown attributes are dropped, not rejected.
+ * promise a number (docs/patreon-api.md, last table). Unknown attributes are dropped, not rejected.
  */
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The ids Patreon issues (patreon-api.md §3, "IDs are always strings"): members are UUIDs, everything else (campaigns,
+ * The ids Patreon issues (docs/patreon-api.md §3, "IDs are always strings"): members are UUIDs, everything else (campaigns,
  * tiers, benefits, goals, posts, users, webhooks) a numeric string. An id of another shape did
  * not come from Patreon, so it is refused before it is stored or looked up.
  */

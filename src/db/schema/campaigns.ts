@@ -38,7 +38,7 @@ export const campaigns = pgTable(
     pledgeUrl: text('pledge_url'),
     imageUrl: text('image_url'),
     imageSmallUrl: text('image_small_url'),
-    /** Members' amounts are in this currency (patreon-api.md §7). */
+    /** Members' amounts are in this currency (docs/patreon-api.md §7). */
     currency: text('currency'),
     isMonthly: boolean('is_monthly'),
     isNsfw: boolean('is_nsfw'),

@@ -7,7 +7,7 @@ import { patreonUsers } from './patreon-users.js';
 export const patronStatuses = ['active_patron', 'declined_patron', 'former_patron'] as const;
 export type PatronStatus = (typeof patronStatuses)[number];
 
-/** Patreon's charge statuses, spelled exactly as Patreon spells them (patreon-api.md §7). */
+/** Patreon's charge statuses, spelled exactly as Patreon spells them (docs/patreon-api.md §7). */
 export const chargeStatuses = [
   'Paid',
   'Declined',
@@ -56,7 +56,7 @@ export const members = pgTable(
     /** Months between charges: 1 monthly, 12 annual. */
     pledgeCadence: integer('pledge_cadence'),
     pledgeRelationshipStart: timestamptz('pledge_relationship_start'),
-    /** Member amounts are in the campaign's currency (patreon-api.md §7). */
+    /** Member amounts are in the campaign's currency (docs/patreon-api.md §7). */
     currency: text('currency'),
     currentlyEntitledAmountCents: integer('currently_entitled_amount_cents'),
     willPayAmountCents: integer('will_pay_amount_cents'),
