@@ -25,6 +25,13 @@ import {
   type MemberDelivery,
   PermanentApplyError,
 } from './member-batch.js';
+import {
+  findNewerAppliedPostEvent,
+  findPost,
+  findPostState,
+  insertDeletedPost,
+  markPostDeleted,
+} from './repository.js';
 import { isMemberTrigger } from './triggers.js';
 
 /** A stored delivery with what applying it needs. */
@@ -400,35 +407,15 @@ async function applyPostDelivery(
 ): Promise<WebhookEventResult> {
   const sent = decodeDelivery(item.body, 'post');
   // A later delivery for the same post was applied already: this one is older news.
-  const [newer] = await tx
-    .select({ id: webhookEvents.id })
-    .from(webhookEvents)
-    .where(
-      and(
-        eq(webhookEvents.resourceType, 'post'),
-        eq(webhookEvents.resourceId, sent.id),
-        eq(webhookEvents.status, 'applied'),
-        sql`${webhookEvents.id} > ${item.id}`,
-      ),
-    )
-    .limit(1);
+  const newer = await findNewerAppliedPostEvent(tx, sent.id, item.id);
   if (newer) return { changes: [], ignored: `superseded by event ${newer.id}` };
-  const [before] = await tx
-    .select({ id: posts.id, deletedAt: posts.deletedAt })
-    .from(posts)
-    .where(eq(posts.id, sent.id));
+  const before = await findPostState(tx, sent.id);
   const deleted = item.event === 'posts:delete' || thinPost === 'gone';
   if (deleted) {
     if (before && !before.deletedAt) {
-      await tx
-        .update(posts)
-        .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(eq(posts.id, sent.id));
+      await markPostDeleted(tx, sent.id);
     } else if (!before) {
-      await tx
-        .insert(posts)
-        .values({ id: sent.id, campaignId: item.campaignId, deletedAt: new Date() })
-        .onConflictDoNothing();
+      await insertDeletedPost(tx, sent.id, item.campaignId);
     }
     if (!before || before.deletedAt) return { changes: [] };
     await recordPostEvent(tx, item, 'post.deleted', sent.id);
@@ -450,7 +437,7 @@ async function recordPostEvent(
   type: 'post.published' | 'post.updated' | 'post.deleted',
   postId: string,
 ) {
-  const [post] = await tx.select().from(posts).where(eq(posts.id, postId));
+  const post = await findPost(tx, postId);
   await recordEvent(tx, {
     type,
     dedupeKey: `${type}:webhook:${item.id}:${postId}`,

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenVault } from '../connections/token-vault.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
 import { withLease } from '../db/lease.js';
-import { campaigns, patreonWebhooks } from '../db/schema/index.js';
 import type { PatreonClient } from '../patreon/client.js';
 import type { Webhook } from '../patreon/resources.js';
+import {
+  findCampaignWebhook,
+  insertWebhook,
+  listConnectionCampaignIds,
+  updateReconciledWebhook,
+} from './repository.js';
 import type { WebhookSecrets } from './secrets.js';
 import { TRIGGERS } from './triggers.js';
 
@@ -47,12 +51,7 @@ export function createWebhookRegistration(deps: {
     campaignId: string,
     remote: Webhook[],
   ): Promise<ReconcileOutcome> {
-    const [row] = await db
-      .select()
-      .from(patreonWebhooks)
-      .where(and(eq(patreonWebhooks.campaignId, campaignId), isNull(patreonWebhooks.deletedAt)))
-      .orderBy(patreonWebhooks.createdAt)
-      .limit(1);
+    const row = await findCampaignWebhook(db, campaignId);
     const ourId = row?.id ?? randomUUID();
     const mine = remote.filter((hook) => hook.campaign?.id === campaignId);
     const current = mine.find((hook) => row?.patreonWebhookId === hook.id);
@@ -67,7 +66,7 @@ export function createWebhookRegistration(deps: {
 
     if (!current) {
       if (!row) {
-        await db.insert(patreonWebhooks).values({
+        await insertWebhook(db, {
           id: ourId,
           connectionId,
           campaignId,
@@ -78,21 +77,16 @@ export function createWebhookRegistration(deps: {
       const created = await deps.vault.withAccessToken(connectionId, (c) =>
         patreon.createWebhook(c, campaignId, { uri: uriOf(ourId), triggers: TRIGGERS }),
       );
-      await db
-        .update(patreonWebhooks)
-        .set({
-          patreonWebhookId: created.id,
-          connectionId,
-          uri: uriOf(ourId),
-          triggers: [...TRIGGERS],
-          secretCiphertext: deps.cipher.seal(created.secret, ourId),
-          paused: created.paused ?? false,
-          numConsecutiveTimesFailed: created.numConsecutiveTimesFailed ?? 0,
-          lastAttemptedAt: created.lastAttemptedAt ?? null,
-          lastReconciledAt: sql`now()`,
-          updatedAt: sql`now()`,
-        })
-        .where(eq(patreonWebhooks.id, ourId));
+      await updateReconciledWebhook(db, ourId, {
+        patreonWebhookId: created.id,
+        connectionId,
+        uri: uriOf(ourId),
+        triggers: [...TRIGGERS],
+        secretCiphertext: deps.cipher.seal(created.secret, ourId),
+        paused: created.paused ?? false,
+        numConsecutiveTimesFailed: created.numConsecutiveTimesFailed ?? 0,
+        lastAttemptedAt: created.lastAttemptedAt ?? null,
+      });
       deps.secrets.forget(ourId);
       const action = row?.patreonWebhookId ? 'recreated' : 'created';
       deps.log.info({ campaignId, webhookId: ourId, action }, 'Patreon webhook registered');
@@ -109,19 +103,14 @@ export function createWebhookRegistration(deps: {
         patreon.updateWebhook(c, current.id, changes),
       );
     }
-    await db
-      .update(patreonWebhooks)
-      .set({
-        connectionId,
-        uri: uriOf(ourId),
-        triggers: [...TRIGGERS],
-        paused: state.paused ?? false,
-        numConsecutiveTimesFailed: state.numConsecutiveTimesFailed ?? 0,
-        lastAttemptedAt: state.lastAttemptedAt ?? null,
-        lastReconciledAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(patreonWebhooks.id, ourId));
+    await updateReconciledWebhook(db, ourId, {
+      connectionId,
+      uri: uriOf(ourId),
+      triggers: [...TRIGGERS],
+      paused: state.paused ?? false,
+      numConsecutiveTimesFailed: state.numConsecutiveTimesFailed ?? 0,
+      lastAttemptedAt: state.lastAttemptedAt ?? null,
+    });
     const action: ReconcileAction =
       changes.paused === false
         ? 'unpaused'
@@ -143,10 +132,7 @@ export function createWebhookRegistration(deps: {
         `webhooks:${connectionId}`,
         { ttlMs: 120_000, waitMs: 60_000 },
         async () => {
-          const owned = await db
-            .select({ id: campaigns.id })
-            .from(campaigns)
-            .where(and(eq(campaigns.connectionId, connectionId), isNull(campaigns.deletedAt)));
+          const owned = await listConnectionCampaignIds(db, connectionId);
           const remote = await deps.vault.withAccessToken(connectionId, (c) => patreon.webhooks(c));
           const outcomes: ReconcileOutcome[] = [];
           for (const { id } of owned) {

@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
-import { patreonWebhooks } from '../db/schema/index.js';
+import { findWebhookSecret } from './repository.js';
 import { verifySignature } from './signature.js';
 
 type Entry = { secret: string; campaignId: string; loadedAt: number };
@@ -21,14 +20,7 @@ export function createWebhookSecrets(deps: { db: Db; cipher: TokenCipher }) {
   const cache = new Map<string, Entry>();
 
   async function load(id: string): Promise<Entry | undefined> {
-    const [row] = await deps.db
-      .select({
-        secret: patreonWebhooks.secretCiphertext,
-        campaignId: patreonWebhooks.campaignId,
-        deletedAt: patreonWebhooks.deletedAt,
-      })
-      .from(patreonWebhooks)
-      .where(eq(patreonWebhooks.id, id));
+    const row = await findWebhookSecret(deps.db, id);
     if (!row?.secret || row.deletedAt) {
       cache.delete(id);
       return undefined;

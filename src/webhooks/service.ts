@@ -1,20 +1,25 @@
-import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
-import { campaigns, patreonWebhooks, webhookEvents } from '../db/schema/index.js';
 import { cursorCodec, cursorParts } from '../shared/cursor.js';
 import { CampaignNotFoundError } from '../shared/errors.js';
 import { toPage } from '../shared/pagination.js';
 import { NotACreatorCampaignError, WebhookEventNotFoundError } from './errors.js';
 import type { WebhookRegistration } from './registration.js';
+import {
+  countDeliveries,
+  findCampaignConnection,
+  findWebhookEvent,
+  listWebhookEvents,
+  listWebhooks,
+  resetWebhookEvent,
+  type WebhookEventRow,
+  type WebhookRow,
+} from './repository.js';
 import type {
   ListWebhookEventsQuery,
   ListWebhooksQuery,
   WebhookEventView,
   WebhookView,
 } from './schemas.js';
-
-type WebhookRow = typeof patreonWebhooks.$inferSelect;
-type EventRow = typeof webhookEvents.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -65,19 +70,7 @@ export function createWebhookService(deps: {
   async function deliveryCounts(ids: string[]) {
     if (ids.length === 0)
       return new Map<string, WebhookView['deliveries'] & { last: Date | null }>();
-    const rows = await db
-      .select({
-        webhookId: webhookEvents.webhookId,
-        received: sql<number>`count(*) filter (where ${webhookEvents.status} = 'received')::int`,
-        applied: sql<number>`count(*) filter (where ${webhookEvents.status} = 'applied')::int`,
-        ignored: sql<number>`count(*) filter (where ${webhookEvents.status} = 'ignored')::int`,
-        failed: sql<number>`count(*) filter (where ${webhookEvents.status} = 'failed')::int`,
-        duplicates: sql<number>`coalesce(sum(${webhookEvents.duplicateCount}), 0)::int`,
-        last: sql<string | null>`max(${webhookEvents.receivedAt})`,
-      })
-      .from(webhookEvents)
-      .where(inArray(webhookEvents.webhookId, ids))
-      .groupBy(webhookEvents.webhookId);
+    const rows = await countDeliveries(db, ids);
     return new Map(
       rows.map(({ webhookId, last, ...counts }) => [
         webhookId,
@@ -86,7 +79,7 @@ export function createWebhookService(deps: {
     );
   }
 
-  function eventView(row: EventRow, campaignId: string): WebhookEventView {
+  function eventView(row: WebhookEventRow, campaignId: string): WebhookEventView {
     return {
       id: String(row.id),
       webhookId: row.webhookId,
@@ -106,31 +99,21 @@ export function createWebhookService(deps: {
   }
 
   async function findEvent(id: string) {
-    const [found] = await db
-      .select({ event: webhookEvents, campaignId: patreonWebhooks.campaignId })
-      .from(webhookEvents)
-      .innerJoin(patreonWebhooks, eq(patreonWebhooks.id, webhookEvents.webhookId))
-      .where(eq(webhookEvents.id, Number(id)));
+    const found = await findWebhookEvent(db, Number(id));
     if (!found) throw new WebhookEventNotFoundError(`No webhook event ${id}.`);
     return found;
   }
 
   return {
     async list(query: ListWebhooksQuery) {
-      const where: SQL[] = [isNull(patreonWebhooks.deletedAt)];
-      if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
-      if (query.cursor) {
-        const [createdAt, id] = webhookCursor.decode(query.cursor);
-        where.push(
-          sql`(${patreonWebhooks.createdAt}, ${patreonWebhooks.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
-        );
-      }
-      const rows = await db
-        .select({ webhook: patreonWebhooks, key: sql<string>`${patreonWebhooks.createdAt}::text` })
-        .from(patreonWebhooks)
-        .where(and(...where))
-        .orderBy(desc(patreonWebhooks.createdAt), desc(patreonWebhooks.id))
-        .limit(query.limit + 1);
+      const rows = await listWebhooks(
+        db,
+        { campaignId: query.campaignId },
+        {
+          limit: query.limit + 1,
+          after: query.cursor ? webhookCursor.decode(query.cursor) : undefined,
+        },
+      );
       const counts = await deliveryCounts(rows.map((row) => row.webhook.id));
       return toPage(
         rows,
@@ -142,10 +125,7 @@ export function createWebhookService(deps: {
 
     /** Reconciles the campaign's webhook at Patreon now (see WebhookRegistration). */
     async reconcileCampaign(campaignId: string) {
-      const [campaign] = await db
-        .select({ connectionId: campaigns.connectionId })
-        .from(campaigns)
-        .where(and(eq(campaigns.id, campaignId), isNull(campaigns.deletedAt)));
+      const campaign = await findCampaignConnection(db, campaignId);
       if (!campaign) throw new CampaignNotFoundError(`No campaign ${campaignId}.`);
       if (!campaign.connectionId) {
         throw new NotACreatorCampaignError(
@@ -156,21 +136,14 @@ export function createWebhookService(deps: {
     },
 
     async listEvents(query: ListWebhookEventsQuery) {
-      const where: SQL[] = [];
-      if (query.status) where.push(eq(webhookEvents.status, query.status));
-      if (query.event) where.push(eq(webhookEvents.event, query.event));
-      if (query.campaignId) where.push(eq(patreonWebhooks.campaignId, query.campaignId));
-      if (query.cursor) {
-        const [id] = webhookEventCursor.decode(query.cursor);
-        where.push(lt(webhookEvents.id, Number(id)));
-      }
-      const rows = await db
-        .select({ event: webhookEvents, campaignId: patreonWebhooks.campaignId })
-        .from(webhookEvents)
-        .innerJoin(patreonWebhooks, eq(patreonWebhooks.id, webhookEvents.webhookId))
-        .where(and(...where))
-        .orderBy(desc(webhookEvents.id))
-        .limit(query.limit + 1);
+      const rows = await listWebhookEvents(
+        db,
+        { status: query.status, event: query.event, campaignId: query.campaignId },
+        {
+          limit: query.limit + 1,
+          after: query.cursor ? Number(webhookEventCursor.decode(query.cursor)[0]) : undefined,
+        },
+      );
       const views = rows.map((row) => eventView(row.event, row.campaignId));
       return toPage(
         views,
@@ -188,16 +161,7 @@ export function createWebhookService(deps: {
     /** Applies the event again (from scratch: attempts reset). Re-applying changes nothing new. */
     async retryEvent(id: string) {
       await findEvent(id);
-      await db
-        .update(webhookEvents)
-        .set({
-          status: 'received',
-          attempts: 0,
-          nextAttemptAt: null,
-          errorCode: null,
-          lastError: null,
-        })
-        .where(eq(webhookEvents.id, Number(id)));
+      await resetWebhookEvent(db, Number(id));
       deps.notifyApplier();
       const found = await findEvent(id);
       return eventView(found.event, found.campaignId);
