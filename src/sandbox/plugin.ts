@@ -6,18 +6,18 @@ import type {
   FastifyRequest,
   FastifySchema,
 } from 'fastify';
-import { createApiGuard } from './api-guard.js';
-import { registerApiRoutes } from './api-routes.js';
-import { registerControlRoutes } from './control-routes.js';
-import { apiErrors, OAuthError, PatreonApiError } from './errors.js';
-import { registerOAuthRoutes } from './oauth-routes.js';
-import type { SandboxConfigInput } from './options.js';
-import type { SandboxState } from './state.js';
-import { createSandboxState } from './state.js';
-import { registerWebhookRoutes } from './webhook-routes.js';
+import { createApiGuard } from './api/api-guard.js';
+import { registerApiRoutes } from './api/api-routes.js';
+import { registerControlRoutes } from './control/control-routes.js';
+import { registerOAuthRoutes } from './oauth/oauth-routes.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+import { apiErrors, OAuthError, PatreonApiError } from './world/errors.js';
+import type { SandboxConfigInput } from './world/options.js';
+import type { SandboxState } from './world/state.js';
+import { createSandboxState } from './world/state.js';
 
-export type { SandboxState } from './state.js';
-export { createSandboxState } from './state.js';
+export type { SandboxState } from './world/state.js';
+export { createSandboxState } from './world/state.js';
 
 /**
  * Either a ready `state` (its creator closes it) or the options to create one

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import t from 'tap';
-import type { MemberAttributes } from '../../src/sandbox/model.js';
-import { CHARGE_STATUSES } from '../../src/sandbox/model.js';
+import type { MemberAttributes } from '../../src/sandbox/world/model.js';
+import { CHARGE_STATUSES } from '../../src/sandbox/world/model.js';
 import {
   DELETED_TIER_ID,
   OTHER_CAMPAIGN_ID as OTHER,
   OTHER_TIER_IDS,
   OWN_CAMPAIGN_ID as OWN,
   OWN_TIER_IDS,
-} from '../../src/sandbox/seed-ids.js';
+} from '../../src/sandbox/world/seed-ids.js';
 import type { Compared } from '../fixtures/entitlement-events.js';
 import {
   chainProblems,

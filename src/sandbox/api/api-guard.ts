@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { apiErrors } from './errors.js';
+import { apiErrors } from '../world/errors.js';
+import type { SandboxState } from '../world/state.js';
+import type { Lineage } from '../world/tokens.js';
 import type { Viewer } from './resources.js';
-import type { SandboxState } from './state.js';
-import type { Lineage } from './tokens.js';
 
 const callers = new WeakMap<FastifyRequest, Lineage>();
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { callerOf, requireScope, viewerOf } from './api-guard.js';
-import { apiErrors } from './errors.js';
-import { buildDocument, parseQuery } from './json-api.js';
-import { RESOURCE_SCHEMAS } from './resource-schema.js';
-import { webhookResource } from './resources.js';
-import type { SandboxState } from './state.js';
-import type { WebhookRecord } from './webhook-store.js';
-import { TRIGGERS } from './webhook-store.js';
+import { callerOf, requireScope, viewerOf } from '../api/api-guard.js';
+import { buildDocument, parseQuery } from '../api/json-api.js';
+import { RESOURCE_SCHEMAS } from '../api/resource-schema.js';
+import { webhookResource } from '../api/resources.js';
+import { apiErrors } from '../world/errors.js';
+import type { SandboxState } from '../world/state.js';
+import type { WebhookRecord } from '../world/webhook-store.js';
+import { TRIGGERS } from '../world/webhook-store.js';
 
 const SCOPE = 'w:campaigns.webhook';
 const uri = z.url({ protocol: /^https?$/ });

@@ -1,5 +1,4 @@
-import type { Resource } from './json-api.js';
-import type { MemberStore } from './member-store.js';
+import type { MemberStore } from '../world/member-store.js';
 import type {
   AddressRecord,
   BenefitRecord,
@@ -9,10 +8,11 @@ import type {
   PostRecord,
   TierRecord,
   UserRecord,
-} from './model.js';
-import type { Catalog } from './seed-data.js';
-import { iso } from './time.js';
-import type { WebhookRecord } from './webhook-store.js';
+} from '../world/model.js';
+import type { Catalog } from '../world/seed-data.js';
+import { iso } from '../world/time.js';
+import type { WebhookRecord } from '../world/webhook-store.js';
+import type { Resource } from './json-api.js';
 
 /** Who is looking: resources hide what the viewer's scopes do not grant (patreon-api.md §1.8). */
 export interface Viewer {

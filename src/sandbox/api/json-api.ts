@@ -1,4 +1,4 @@
-import { apiErrors } from './errors.js';
+import { apiErrors } from '../world/errors.js';
 import { RESOURCE_SCHEMAS } from './resource-schema.js';
 
 /** A resource ready to serialise; relationships resolve lazily, only when included. */

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import type { Counters, DeliveryResult } from './counters.js';
-import type { DeliveryOptions } from './options.js';
-import type { QueuedEvent, WebhookRecord } from './webhook-store.js';
+import type { Counters, DeliveryResult } from '../world/counters.js';
+import type { DeliveryOptions } from '../world/options.js';
+import type { QueuedEvent, WebhookRecord } from '../world/webhook-store.js';
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',

@@ -1,4 +1,4 @@
-import type { UserRecord } from './model.js';
+import type { UserRecord } from '../world/model.js';
 import { SCOPE_DESCRIPTIONS } from './scopes.js';
 
 const ENTITIES: Record<string, string> = {

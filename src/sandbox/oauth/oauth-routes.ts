@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { oauthErrors } from '../world/errors.js';
+import { OWN_CAMPAIGN_ID, OWN_CREATOR_ID } from '../world/seed-ids.js';
+import type { SandboxState } from '../world/state.js';
 import { consentPage, errorPage } from './consent-page.js';
-import { oauthErrors } from './errors.js';
 import { parseScopes } from './scopes.js';
-import { OWN_CAMPAIGN_ID, OWN_CREATOR_ID } from './seed-ids.js';
-import type { SandboxState } from './state.js';
 
 /** Users offered on the consent page: the client owner, then the first seeded patrons. */
 const CONSENT_PATRONS = 10;

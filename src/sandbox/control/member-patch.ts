@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { apiErrors } from './errors.js';
-import type { MemberRecord, TierRecord } from './model.js';
-import { CHARGE_STATUSES, PATRON_STATUSES } from './model.js';
-import { iso } from './time.js';
+import { apiErrors } from '../world/errors.js';
+import type { MemberRecord, TierRecord } from '../world/model.js';
+import { CHARGE_STATUSES, PATRON_STATUSES } from '../world/model.js';
+import { iso } from '../world/time.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const cents = z.int().min(0);

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { apiErrors } from './errors.js';
-import type { MemberPatch } from './member-patch.js';
-import { applyMemberPatch } from './member-patch.js';
+import { apiErrors } from '../world/errors.js';
 import type {
   ChargeStatus,
   MemberRecord,
   PledgeEventType,
   PostRecord,
   TierRecord,
-} from './model.js';
-import { userAttributes } from './people.js';
-import { pledgeEvent } from './pledge-history.js';
-import { OWN_CAMPAIGN_ID } from './seed-ids.js';
-import { postRecord } from './seed-posts.js';
-import type { SandboxState } from './state.js';
-import { addMonths, iso } from './time.js';
-import type { Trigger } from './webhook-store.js';
+} from '../world/model.js';
+import { userAttributes } from '../world/people.js';
+import { pledgeEvent } from '../world/pledge-history.js';
+import { OWN_CAMPAIGN_ID } from '../world/seed-ids.js';
+import { postRecord } from '../world/seed-posts.js';
+import type { SandboxState } from '../world/state.js';
+import { addMonths, iso } from '../world/time.js';
+import type { Trigger } from '../world/webhook-store.js';
+import type { MemberPatch } from './member-patch.js';
+import { applyMemberPatch } from './member-patch.js';
 
 const USD = { code: 'USD', rate: 1 };
 

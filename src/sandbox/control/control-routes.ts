@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { apiErrors } from './errors.js';
+import { apiErrors } from '../world/errors.js';
+import type { SandboxState } from '../world/state.js';
+import type { Lineage } from '../world/tokens.js';
 import { memberPatchBody } from './member-patch.js';
 import { createMutations } from './mutations.js';
-import type { SandboxState } from './state.js';
-import type { Lineage } from './tokens.js';
 
 const resetBody = z.strictObject({
   seed: z.int().optional(),

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { apiErrors } from '../world/errors.js';
+import type { CampaignRecord } from '../world/model.js';
+import type { SandboxState } from '../world/state.js';
 import { callerOf, requireScope, viewerOf } from './api-guard.js';
-import { apiErrors } from './errors.js';
 import type { JsonApiQuery } from './json-api.js';
 import {
   buildDocument,
@@ -10,10 +12,8 @@ import {
   nextLink,
   parseQuery,
 } from './json-api.js';
-import type { CampaignRecord } from './model.js';
 import type { Viewer } from './resources.js';
 import { campaignResource, memberResource, postResource, userResource } from './resources.js';
-import type { SandboxState } from './state.js';
 
 const V2 = '/api/oauth2/v2';
 

@@ -1,8 +1,8 @@
-import { buildDocument } from './json-api.js';
-import type { MemberRecord, PostRecord } from './model.js';
-import { RESOURCE_SCHEMAS } from './resource-schema.js';
-import type { Viewer } from './resources.js';
-import { memberResource, postResource } from './resources.js';
+import { buildDocument } from '../api/json-api.js';
+import { RESOURCE_SCHEMAS } from '../api/resource-schema.js';
+import type { Viewer } from '../api/resources.js';
+import { memberResource, postResource } from '../api/resources.js';
+import type { MemberRecord, PostRecord } from '../world/model.js';
 
 const allFields = (...types: string[]) =>
   new Map(types.map((type) => [type, new Set(RESOURCE_SCHEMAS[type]?.attributes ?? [])]));

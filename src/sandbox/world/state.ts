@@ -1,19 +1,19 @@
 import type { z } from 'zod';
+import { createChaos, createRateLimiter } from '../api/rate-limits.js';
+import type { Viewer } from '../api/resources.js';
+import { ALL_SCOPES } from '../oauth/scopes.js';
+import { createDeliveries } from '../webhooks/webhook-delivery.js';
+import { memberPayload, postPayload } from '../webhooks/webhook-payloads.js';
 import { createCounters } from './counters.js';
 import { apiErrors } from './errors.js';
 import { createMemberStore } from './member-store.js';
 import type { MemberRecord, PostRecord } from './model.js';
 import type { SandboxConfig, SandboxConfigInput, SandboxLimits, SandboxQuirks } from './options.js';
 import { limitsSchema, quirksSchema, sandboxOptionsSchema } from './options.js';
-import { createChaos, createRateLimiter } from './rate-limits.js';
-import type { Viewer } from './resources.js';
-import { ALL_SCOPES } from './scopes.js';
 import { createCatalog } from './seed-data.js';
 import { OWN_CAMPAIGN_ID, OWN_CREATOR_ID } from './seed-ids.js';
 import { startOfUtcMonth } from './time.js';
 import { createTokenStore } from './tokens.js';
-import { createDeliveries } from './webhook-delivery.js';
-import { memberPayload, postPayload } from './webhook-payloads.js';
 import type { Trigger, WebhookRecord } from './webhook-store.js';
 import { createWebhookStore } from './webhook-store.js';
 

@@ -1,6 +1,6 @@
-import type { SandboxLimits, SandboxQuirks } from './options.js';
-import type { Random } from './prng.js';
-import { mulberry32 } from './prng.js';
+import type { SandboxLimits, SandboxQuirks } from '../world/options.js';
+import type { Random } from '../world/prng.js';
+import { mulberry32 } from '../world/prng.js';
 
 export type Throttle = { scope: 'client' | 'token'; retryAfterSeconds: number };
 export type ChaosOutcome =
