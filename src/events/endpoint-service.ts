@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { generateSecret } from '../crypto/outbound-signature.js';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
-import { outboundDeliveries, outboundEndpoints } from '../db/schema/index.js';
 import { cursorCodec, cursorParts } from '../shared/cursor.js';
 import type { EventType } from '../shared/event-types.js';
 import { toPage } from '../shared/pagination.js';
@@ -14,14 +12,27 @@ import {
   EventEndpointNotFoundError,
   EventEndpointUrlRejectedError,
 } from './errors.js';
+import {
+  deleteEndpoint,
+  disableConfigEndpoint,
+  type EndpointRow,
+  findConfigEndpoint,
+  findEndpoint,
+  insertConfigEndpointIfNone,
+  insertEndpoint,
+  listEndpoints,
+  makeOpenDeliveriesDue,
+  requeueFailedDeliveries,
+  updateEndpoint,
+} from './repository.js';
 import type { CreateEndpointBody, EndpointView, UpdateEndpointBody } from './schemas.js';
 import { checkEndpointUrl } from './url-guard.js';
-
-type EndpointRow = typeof outboundEndpoints.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 /** Secrets from config all sign, with no end. */
 const NO_END = new Date('9999-12-31T00:00:00Z');
+/** Why the endpoint from config is disabled when the configuration no longer names one. */
+const CONFIG_UNSET = 'EVENTS_ENDPOINT_URL is no longer set';
 
 export function endpointView(row: EndpointRow): EndpointView {
   return {
@@ -71,7 +82,7 @@ export function createEndpointService(deps: {
   }
 
   async function find(id: string): Promise<EndpointRow> {
-    const [row] = await db.select().from(outboundEndpoints).where(eq(outboundEndpoints.id, id));
+    const row = await findEndpoint(db, id);
     if (!row) throw new EventEndpointNotFoundError(`No event endpoint ${id}.`);
     return row;
   }
@@ -86,35 +97,21 @@ export function createEndpointService(deps: {
       await checkUrl(input.url);
       const id = randomUUID();
       const secret = generateSecret();
-      const [row] = await db
-        .insert(outboundEndpoints)
-        .values({
-          id,
-          url: input.url,
-          description: input.description ?? null,
-          eventTypes: input.eventTypes,
-          enabled: input.enabled,
-          secretCiphertexts: [cipher.seal(secret, id)],
-        })
-        .returning();
+      const row = await insertEndpoint(db, {
+        id,
+        url: input.url,
+        description: input.description ?? null,
+        eventTypes: input.eventTypes,
+        enabled: input.enabled,
+        secretCiphertexts: [cipher.seal(secret, id)],
+      });
       deps.log.info({ endpointId: id }, 'event endpoint created');
-      return { ...endpointView(row as EndpointRow), secret };
+      return { ...endpointView(row), secret };
     },
 
     async list(query: { limit: number; cursor?: string }) {
-      const where: SQL[] = [];
-      if (query.cursor) {
-        const [createdAt, id] = endpointCursor.decode(query.cursor);
-        where.push(
-          sql`(${outboundEndpoints.createdAt}, ${outboundEndpoints.id}) < (${createdAt}::timestamptz, ${id}::uuid)`,
-        );
-      }
-      const rows = await db
-        .select({ row: outboundEndpoints, key: sql<string>`${outboundEndpoints.createdAt}::text` })
-        .from(outboundEndpoints)
-        .where(and(...where))
-        .orderBy(desc(outboundEndpoints.createdAt), desc(outboundEndpoints.id))
-        .limit(query.limit + 1);
+      const after = query.cursor ? endpointCursor.decode(query.cursor) : undefined;
+      const rows = await listEndpoints(db, { limit: query.limit + 1, after });
       return toPage(
         rows,
         query.limit,
@@ -134,29 +131,17 @@ export function createEndpointService(deps: {
       }
       if (patch.url !== undefined) await checkUrl(patch.url);
       const reenable = patch.enabled === true;
-      const [updated] = await db
-        .update(outboundEndpoints)
-        .set({
-          ...(patch.url !== undefined ? { url: patch.url } : {}),
-          ...(patch.eventTypes !== undefined ? { eventTypes: patch.eventTypes } : {}),
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-          ...(reenable ? { disabledReason: null, disabledAt: null, failingSince: null } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(outboundEndpoints.id, id))
-        .returning();
+      const updated = await updateEndpoint(db, id, {
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.eventTypes !== undefined ? { eventTypes: patch.eventTypes } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+        ...(reenable ? { disabledReason: null, disabledAt: null, failingSince: null } : {}),
+        updatedAt: new Date(),
+      });
       if (reenable && !row.enabled) {
         // The host fixed its endpoint: what waited for it goes out now, not at its next retry.
-        await db
-          .update(outboundDeliveries)
-          .set({ nextAttemptAt: new Date() })
-          .where(
-            and(
-              eq(outboundDeliveries.endpointId, id),
-              inArray(outboundDeliveries.status, ['pending', 'failed']),
-            ),
-          );
+        await makeOpenDeliveriesDue(db, id);
         deps.wakeWorker();
       }
       return endpointView(updated as EndpointRow);
@@ -165,7 +150,7 @@ export function createEndpointService(deps: {
     async remove(id: string) {
       const row = await find(id);
       if (row.source === 'config') throw fromConfig(row, 'unset EVENTS_ENDPOINT_URL');
-      await db.delete(outboundEndpoints).where(eq(outboundEndpoints.id, id));
+      await deleteEndpoint(db, id);
       deps.log.info({ endpointId: id }, 'event endpoint deleted');
     },
 
@@ -176,15 +161,11 @@ export function createEndpointService(deps: {
       const secret = generateSecret();
       const [current] = row.secretCiphertexts;
       const keepOld = overlapMs > 0 && current !== undefined;
-      const [updated] = await db
-        .update(outboundEndpoints)
-        .set({
-          secretCiphertexts: [cipher.seal(secret, id), ...(keepOld ? [current] : [])],
-          previousSecretsExpireAt: keepOld ? new Date(Date.now() + overlapMs) : null,
-          updatedAt: new Date(),
-        })
-        .where(eq(outboundEndpoints.id, id))
-        .returning();
+      const updated = await updateEndpoint(db, id, {
+        secretCiphertexts: [cipher.seal(secret, id), ...(keepOld ? [current] : [])],
+        previousSecretsExpireAt: keepOld ? new Date(Date.now() + overlapMs) : null,
+        updatedAt: new Date(),
+      });
       deps.log.info({ endpointId: id, overlapMs }, 'event endpoint secret rotated');
       return { ...endpointView(updated as EndpointRow), secret };
     },
@@ -192,23 +173,7 @@ export function createEndpointService(deps: {
     /** Failed and dead deliveries of events recorded since `since` go out again now. */
     async recover(id: string, since: Date) {
       await find(id);
-      const requeued = await db
-        .update(outboundDeliveries)
-        .set({
-          status: 'pending',
-          attempts: 0,
-          ready: false,
-          nextAttemptAt: new Date(),
-          updatedAt: new Date(),
-        })
-        .where(
-          and(
-            eq(outboundDeliveries.endpointId, id),
-            inArray(outboundDeliveries.status, ['failed', 'dead']),
-            gte(outboundDeliveries.createdAt, since),
-          ),
-        )
-        .returning({ id: outboundDeliveries.id });
+      const requeued = await requeueFailedDeliveries(db, id, since);
       // Requeued deliveries rejoin their lines in event order: only the heads may go first.
       await promoteHeads(db, id);
       deps.wakeWorker();
@@ -225,52 +190,31 @@ export function createEndpointService(deps: {
         | undefined,
     ) {
       if (!endpoint) {
-        await db
-          .update(outboundEndpoints)
-          .set({
-            enabled: false,
-            disabledReason: 'EVENTS_ENDPOINT_URL is no longer set',
-            disabledAt: new Date(),
-            updatedAt: new Date(),
-          })
-          .where(and(eq(outboundEndpoints.source, 'config'), eq(outboundEndpoints.enabled, true)));
+        await disableConfigEndpoint(db, CONFIG_UNSET);
         return;
       }
       const id = randomUUID();
-      await db
-        .insert(outboundEndpoints)
-        .values({
-          id,
-          source: 'config',
-          url: endpoint.url,
-          description: 'From EVENTS_ENDPOINT_URL',
-          eventTypes: [...endpoint.eventTypes],
-          secretCiphertexts: endpoint.secrets.map((secret) => cipher.seal(secret, id)),
-          previousSecretsExpireAt: NO_END,
-        })
-        .onConflictDoNothing({
-          target: outboundEndpoints.source,
-          where: sql`${outboundEndpoints.source} = 'config'`,
-        });
-      const [row] = await db
-        .select()
-        .from(outboundEndpoints)
-        .where(eq(outboundEndpoints.source, 'config'));
+      await insertConfigEndpointIfNone(db, {
+        id,
+        url: endpoint.url,
+        description: 'From EVENTS_ENDPOINT_URL',
+        eventTypes: [...endpoint.eventTypes],
+        secretCiphertexts: endpoint.secrets.map((secret) => cipher.seal(secret, id)),
+        previousSecretsExpireAt: NO_END,
+      });
+      const row = await findConfigEndpoint(db);
       if (!row || row.id === id) return;
       const urlChanged = row.url !== endpoint.url;
-      await db
-        .update(outboundEndpoints)
-        .set({
-          url: endpoint.url,
-          eventTypes: [...endpoint.eventTypes],
-          secretCiphertexts: endpoint.secrets.map((secret) => cipher.seal(secret, row.id)),
-          previousSecretsExpireAt: NO_END,
-          ...(urlChanged || row.disabledReason === 'EVENTS_ENDPOINT_URL is no longer set'
-            ? { enabled: true, disabledReason: null, disabledAt: null, failingSince: null }
-            : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(outboundEndpoints.id, row.id));
+      await updateEndpoint(db, row.id, {
+        url: endpoint.url,
+        eventTypes: [...endpoint.eventTypes],
+        secretCiphertexts: endpoint.secrets.map((secret) => cipher.seal(secret, row.id)),
+        previousSecretsExpireAt: NO_END,
+        ...(urlChanged || row.disabledReason === CONFIG_UNSET
+          ? { enabled: true, disabledReason: null, disabledAt: null, failingSince: null }
+          : {}),
+        updatedAt: new Date(),
+      });
     },
   };
 }

@@ -1,11 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
-import {
-  outboundAttempts,
-  outboundDeliveries,
-  outboundEndpoints,
-  outboundEvents,
-} from '../db/schema/index.js';
 import { cursorCodec, cursorParts } from '../shared/cursor.js';
 import type { EventType } from '../shared/event-types.js';
 import { toPage } from '../shared/pagination.js';
@@ -14,9 +7,17 @@ import {
   EventEndpointNotFoundError,
   EventNotFoundError,
 } from './errors.js';
+import {
+  type EventRow,
+  findEndpointEnabled,
+  findEvent,
+  listAttemptsOf,
+  listDeliveriesOf,
+  listEndpointIdsFor,
+  listEvents,
+  upsertReadyDeliveries,
+} from './repository.js';
 import type { DeliveryView, EventView, ListEventsQuery } from './schemas.js';
-
-type EventRow = typeof outboundEvents.$inferSelect;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -30,24 +31,14 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
   async function deliveriesOf(eventIds: string[]): Promise<Map<string, DeliveryView[]>> {
     const byEvent = new Map<string, DeliveryView[]>();
     if (eventIds.length === 0) return byEvent;
-    const deliveries = await db
-      .select()
-      .from(outboundDeliveries)
-      .where(inArray(outboundDeliveries.eventId, eventIds))
-      .orderBy(asc(outboundDeliveries.createdAt), asc(outboundDeliveries.endpointId));
+    const deliveries = await listDeliveriesOf(db, eventIds);
     const attempts =
       deliveries.length === 0
         ? []
-        : await db
-            .select()
-            .from(outboundAttempts)
-            .where(
-              inArray(
-                outboundAttempts.deliveryId,
-                deliveries.map((d) => d.id),
-              ),
-            )
-            .orderBy(asc(outboundAttempts.id));
+        : await listAttemptsOf(
+            db,
+            deliveries.map((d) => d.id),
+          );
     const attemptsOf = new Map<string, DeliveryView['attempts']>();
     for (const attempt of attempts) {
       const list = attemptsOf.get(attempt.deliveryId) ?? [];
@@ -91,7 +82,7 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
   });
 
   async function find(id: string): Promise<EventRow> {
-    const [row] = await db.select().from(outboundEvents).where(eq(outboundEvents.id, id));
+    const row = await findEvent(db, id);
     if (!row) throw new EventNotFoundError(`No event ${id}.`);
     return row;
   }
@@ -107,27 +98,9 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
   return {
     /** Newest first. */
     async list(query: ListEventsQuery) {
-      const where: SQL[] = [];
-      if (query.type) where.push(eq(outboundEvents.type, query.type));
-      if (query.since) where.push(gte(outboundEvents.createdAt, new Date(query.since)));
-      if (query.status || query.endpointId) {
-        const conditions: SQL[] = [sql`d.event_id = ${outboundEvents.id}`];
-        if (query.status) conditions.push(sql`d.status = ${query.status}`);
-        if (query.endpointId) conditions.push(sql`d.endpoint_id = ${query.endpointId}::uuid`);
-        where.push(
-          sql`exists (select 1 from outbound_deliveries d where ${sql.join(conditions, sql` and `)})`,
-        );
-      }
-      if (query.cursor) {
-        const [seq] = eventCursor.decode(query.cursor);
-        where.push(lt(outboundEvents.seq, Number(seq)));
-      }
-      const rows = await db
-        .select()
-        .from(outboundEvents)
-        .where(and(...where))
-        .orderBy(desc(outboundEvents.seq))
-        .limit(query.limit + 1);
+      const { limit, cursor, ...filter } = query;
+      const beforeSeq = cursor ? Number(eventCursor.decode(cursor)[0]) : undefined;
+      const rows = await listEvents(db, filter, { limit: limit + 1, beforeSeq });
       const page = rows.slice(0, query.limit);
       const deliveries = await deliveriesOf(page.map((row) => row.id));
       return toPage(
@@ -150,10 +123,7 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
       const event = await find(id);
       let endpointIds: string[];
       if (endpointId) {
-        const [endpoint] = await db
-          .select({ enabled: outboundEndpoints.enabled })
-          .from(outboundEndpoints)
-          .where(eq(outboundEndpoints.id, endpointId));
+        const endpoint = await findEndpointEnabled(db, endpointId);
         if (!endpoint) throw new EventEndpointNotFoundError(`No event endpoint ${endpointId}.`);
         if (!endpoint.enabled) {
           throw new EventEndpointDisabledError(
@@ -162,42 +132,12 @@ export function createEventService(deps: { db: Db; wakeWorker: () => void }) {
         }
         endpointIds = [endpointId];
       } else {
-        const matching = await db
-          .select({ id: outboundEndpoints.id })
-          .from(outboundEndpoints)
-          .where(
-            and(
-              eq(outboundEndpoints.enabled, true),
-              sql`(cardinality(${outboundEndpoints.eventTypes}) = 0 or ${event.type} = any(${outboundEndpoints.eventTypes}))`,
-            ),
-          );
-        endpointIds = matching.map((row) => row.id);
+        endpointIds = await listEndpointIdsFor(db, event.type);
       }
       if (endpointIds.length > 0) {
-        const now = new Date();
-        await db
-          .insert(outboundDeliveries)
-          .values(
-            endpointIds.map((endpoint) => ({
-              eventId: event.id,
-              endpointId: endpoint,
-              eventSeq: event.seq,
-              resourceKey: event.resourceKey,
-              // Asked for by the host: it may go ahead of what is queued after it, never
-              // alongside an earlier open one (the claim checks).
-              ready: true,
-            })),
-          )
-          .onConflictDoUpdate({
-            target: [outboundDeliveries.eventId, outboundDeliveries.endpointId],
-            set: {
-              status: 'pending',
-              attempts: 0,
-              ready: true,
-              nextAttemptAt: now,
-              updatedAt: now,
-            },
-          });
+        // Ready: asked for by the host, it may go ahead of what is queued after it, never
+        // alongside an earlier open one (the claim checks).
+        await upsertReadyDeliveries(db, event, endpointIds, new Date());
         deps.wakeWorker();
       }
       return detail(event);

@@ -1,7 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { TokenCipher } from '../crypto/token-cipher.js';
 import type { Db } from '../db/database.js';
-import { outboundEndpoints } from '../db/schema/index.js';
+import { listEndpointSecretsNotUnder, replaceEndpointSecrets } from './repository.js';
 
 /**
  * Re-seals every event endpoint secret under the current (first) token key, for
@@ -11,12 +10,7 @@ import { outboundEndpoints } from '../db/schema/index.js';
  */
 export async function resealEndpointSecrets(db: Db, cipher: TokenCipher): Promise<number> {
   const current = cipher.currentKeyId;
-  const rows = await db
-    .select({ id: outboundEndpoints.id, secrets: outboundEndpoints.secretCiphertexts })
-    .from(outboundEndpoints)
-    .where(
-      sql`exists (select 1 from unnest(${outboundEndpoints.secretCiphertexts}) s where s not like ${`v1.${current}.%`})`,
-    );
+  const rows = await listEndpointSecretsNotUnder(db, current);
   let rotated = 0;
   for (const row of rows) {
     const resealed = row.secrets.map((envelope) =>
@@ -24,16 +18,7 @@ export async function resealEndpointSecrets(db: Db, cipher: TokenCipher): Promis
         ? envelope
         : cipher.seal(cipher.open(envelope, row.id), row.id),
     );
-    const result = await db
-      .update(outboundEndpoints)
-      .set({ secretCiphertexts: resealed })
-      .where(
-        and(
-          eq(outboundEndpoints.id, row.id),
-          sql`${outboundEndpoints.secretCiphertexts} = ${sql.param(row.secrets)}::text[]`,
-        ),
-      );
-    rotated += result.rowCount ?? 0;
+    rotated += await replaceEndpointSecrets(db, row.id, row.secrets, resealed);
   }
   return rotated;
 }
