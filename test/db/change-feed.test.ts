@@ -2,6 +2,7 @@ import net from 'node:net';
 import pino from 'pino';
 import t from 'tap';
 import { startChangeFeed } from '../../src/db/change-feed.js';
+import { listenOnFreePort } from '../fixtures/listen.js';
 
 /**
  * The feed's own connection must not outlive `close`, even while it is still being opened: a
@@ -16,12 +17,7 @@ t.test('close ends a connection that is still being opened', async (t) => {
     socket.on('close', () => open.delete(socket));
     socket.resume();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const socket of open) socket.destroy();
-    server.close();
-  });
-  const { port } = server.address() as net.AddressInfo;
+  const { port } = await listenOnFreePort(t, server);
 
   const events: string[] = [];
   const feed = startChangeFeed({

@@ -3,7 +3,7 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
 import { outboundEvents } from '../../src/db/schema/index.js';
-import { startHost } from '../fixtures/event-receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { deliver, eventually, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
 import { auth, capturingLogger, createRealDatabase, realDatabaseUrl } from '../helper.js';
 import { buildEvents, createEndpoint, listEvents, memberEvent, record } from './fixture.js';
@@ -15,7 +15,7 @@ t.test('host down for a while: every event arrives after, in order per member', 
   const { app } = await buildEvents(t, {
     env: { EVENTS_RETRY_SCHEDULE: '50ms,100ms,200ms,300ms,400ms,500ms,600ms,800ms' },
   });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const downUntil = Date.now() + 1200;
   host.answerWith(() => (Date.now() < downUntil ? { status: 503 } : { status: 200 }));
   await createEndpoint(app, { url: host.url });
@@ -99,7 +99,7 @@ t.test('host down for a while: every event arrives after, in order per member', 
 
 t.test('the last retry fails: dead letter, then replay delivers', async (t) => {
   const { app } = await buildEvents(t);
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   let up = false;
   host.answerWith(() => ({ status: up ? 200 : 500 }));
   const endpoint = await createEndpoint(app, { url: host.url });
@@ -148,7 +148,7 @@ t.test('the last retry fails: dead letter, then replay delivers', async (t) => {
 
 t.test('recover since re-sends what failed at that endpoint since then', async (t) => {
   const { app } = await buildEvents(t, { env: { EVENTS_RETRY_SCHEDULE: '20ms' } });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   let up = false;
   host.answerWith(() => ({ status: up ? 200 : 502 }));
   const endpoint = await createEndpoint(app, { url: host.url });
@@ -190,7 +190,7 @@ t.test('recover since re-sends what failed at that endpoint since then', async (
 
 t.test('Retry-After on 429 is honoured', async (t) => {
   const { app } = await buildEvents(t, { env: { EVENTS_RETRY_SCHEDULE: '20ms,20ms' } });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   host.answerWith((_, index) =>
     index === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
   );
@@ -214,7 +214,7 @@ t.test(
         EVENTS_DISABLE_AFTER: '150ms',
       },
     });
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     let up = false;
     host.answerWith(() => ({ status: up ? 200 : 500 }));
     const endpoint = await createEndpoint(app, { url: host.url });
@@ -258,7 +258,7 @@ t.test(
 
 t.test('a host that does not answer in time: the attempt times out and is retried', async (t) => {
   const { app } = await buildEvents(t, { env: { EVENTS_TIMEOUT_MS: '300' } });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   host.answerWith((_, index) => (index === 1 ? 'hang' : { status: 200 }));
   await createEndpoint(app, { url: host.url });
   await record(app, [memberEvent(memberId(50))]);
@@ -291,7 +291,7 @@ t.test(
     }
     const [a] = instances;
     if (!a) throw new Error('unreachable');
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     // Flaky answers so both instances have retries in flight at once: every fifth request fails,
     // but never the same event twice (four failures in a row would dead-letter it, and the wait
     // below would never end).

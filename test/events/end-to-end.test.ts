@@ -1,14 +1,14 @@
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { startHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, registeredWebhook } from '../fixtures/webhooks.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
 t.test('a sandbox pledge change reaches the host as entitlement.changed within 2 s', async (t) => {
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const gateway = await startGateway(t, {
     members: 10,
     // Default delivery settings (live mode, so internal URLs must be allowed for the local host).

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { isInternalAddress } from '../../src/events/url-guard.js';
-import { startHost } from '../fixtures/event-receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 import { buildEvents, createEndpoint, listEvents, memberEvent, record } from './fixture.js';
@@ -121,9 +121,9 @@ t.test('create, list, get, update and delete endpoints', async (t) => {
 t.test('type filters, and a disabled endpoint gets nothing', async (t) => {
   const { app } = await buildEvents(t);
   const [onlyDeleted, everything, disabled] = await Promise.all([
-    startHost(t),
-    startHost(t),
-    startHost(t),
+    startReceiver(t),
+    startReceiver(t),
+    startReceiver(t),
   ]);
   const a = await createEndpoint(app, { url: onlyDeleted.url, eventTypes: ['member.deleted'] });
   const b = await createEndpoint(app, { url: everything.url });
@@ -182,7 +182,7 @@ t.test('type filters, and a disabled endpoint gets nothing', async (t) => {
 });
 
 t.test('deliveries are refused at connect time to internal addresses too', async (t) => {
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const secret = `whsec_${Buffer.alloc(24, 4).toString('base64')}`;
   // The configured endpoint is not checked on save (it comes from the operator): the sender is.
   for (const url of [host.url, host.url.replace('127.0.0.1', 'localhost')]) {

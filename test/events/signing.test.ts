@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { startHost } from '../fixtures/event-receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth, capturingLogger } from '../helper.js';
 import { buildEvents, createEndpoint, memberEvent, record } from './fixture.js';
@@ -13,7 +13,7 @@ const verify = (secret: string, delivery: { raw: string; headers: Record<string,
 t.test('deliveries verify with the standardwebhooks library', async (t) => {
   const { logger, text } = capturingLogger('debug');
   const { app } = await buildEvents(t, { logger });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const endpoint = await createEndpoint(app, { url: host.url, description: 'host' });
   t.match(endpoint.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
   t.ok(Buffer.from(endpoint.secret.slice(6), 'base64').length >= 24);
@@ -59,7 +59,7 @@ t.test('deliveries verify with the standardwebhooks library', async (t) => {
 t.test('after a rotation both secrets verify until the overlap ends', async (t) => {
   const { logger, text } = capturingLogger('debug');
   const { app } = await buildEvents(t, { logger });
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const endpoint = await createEndpoint(app, { url: host.url });
 
   const rotated = await app.inject({
@@ -101,7 +101,7 @@ t.test('after a rotation both secrets verify until the overlap ends', async (t) 
 });
 
 t.test('the endpoint from config signs with every configured secret', async (t) => {
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   const secrets = [1, 2].map((n) => `whsec_${Buffer.alloc(24, n).toString('base64')}`);
   const { app } = await buildEvents(t, {
     env: {

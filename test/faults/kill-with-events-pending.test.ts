@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startHost } from '../fixtures/event-receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import {
   endpointSecret,
   killHard,
@@ -23,7 +23,7 @@ t.test(
     const database = await serviceDatabase(t, async (db) => {
       webhookId = await seedWebhook(db, { campaignId: CAMPAIGN, secret: SECRET });
     });
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     let hostUp = false;
     // webhook-ids the host answered 2xx.
     const took = new Set<string>();

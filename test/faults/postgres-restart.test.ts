@@ -5,8 +5,8 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
 import { createPatreonClient } from '../../src/patreon/client.js';
 import { createEndpoint, FAST_EVENTS } from '../events/fixture.js';
-import { startHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
 import { tcpProxy } from '../fixtures/tcp-proxy.js';
 import { deliver, eventually, insertWebhook, memberPayload } from '../fixtures/webhooks.js';
@@ -49,7 +49,7 @@ t.test(
     const { app, sandbox } = gateway;
     // Slow pages, so the restart lands while the sync is under way.
     await sandbox.call('/_control/quirks', { method: 'PUT', body: { delayMs: 250 } });
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     const took = new Set<string>();
     host.answerWith((delivery) => {
       took.add(String(delivery.headers['webhook-id']));

@@ -2,8 +2,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { startHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, listWebhookEvents, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth, capturingLogger, TEST_API_KEY } from '../helper.js';
@@ -85,7 +85,7 @@ async function collectCursors(
 
 t.test('bad inputs to every route: a 4xx problem, never a 5xx, nothing written', async (t) => {
   const t0 = Date.now();
-  const host = await startHost(t);
+  const host = await startReceiver(t);
   // Error lines are kept so a 5xx can be reported with the cause logged under its request id.
   const errors = capturingLogger('error');
   const gateway = await startGateway(t, {

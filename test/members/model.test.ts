@@ -19,7 +19,8 @@ import {
   sameAnswer,
   startEntitlementHost,
 } from '../fixtures/entitlement-events.js';
-import { freePort, startGateway } from '../fixtures/gateway.js';
+import { startGateway } from '../fixtures/gateway.js';
+import { freePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, listWebhookEvents, listWebhooks } from '../fixtures/webhooks.js';

@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { connections } from '../../src/db/schema/index.js';
-import { startHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { ID_LIKE, sampleSum, scrape } from '../fixtures/metrics-exposition.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
@@ -14,7 +14,7 @@ const MEMBERS = 25;
 t.test(
   'a creator connected and synced over the sandbox moves every counter it touches',
   async (t) => {
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     const gateway = await startGateway(t, {
       members: MEMBERS,
       env: {

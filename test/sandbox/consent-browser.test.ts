@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import t from 'tap';
 import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
+import { listenOnFreePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 
 t.test(
@@ -11,10 +12,7 @@ t.test(
     const callback = createServer((_req, res) =>
       res.writeHead(200, { 'content-type': 'text/html' }).end('<p>connected</p>'),
     );
-    await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => new Promise<void>((resolve) => callback.close(() => resolve())));
-    const address = callback.address();
-    const redirectUri = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/oauth/callback`;
+    const redirectUri = `${(await listenOnFreePort(t, callback)).url}/oauth/callback`;
 
     const sandbox = await startSandbox(t, { members: 30, redirectUris: [redirectUri] });
     const browser = await launchBrowser(t);

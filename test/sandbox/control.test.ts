@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
+import { startReceiver } from '../fixtures/receiver.js';
 import { startSandbox } from '../fixtures/sandbox.js';
-import { startReceiver } from '../fixtures/webhook-receiver.js';
 
 const MEMBERS = '/api/oauth2/v2/campaigns/1234560/members';
 
@@ -145,7 +145,7 @@ t.test('control API validates its input with JSON:API errors', async (t) => {
 t.test('PATCH /_control/members/:id sets the state, with or without a webhook', async (t) => {
   const sandbox = await startSandbox(t, { members: 16 });
   const token = sandbox.creatorToken();
-  const receiver = await startReceiver(t);
+  const receiver = await startReceiver(t, { path: '/hooks/patreon' });
   const hook = await sandbox.call('/api/oauth2/v2/webhooks', {
     method: 'POST',
     token,
@@ -225,11 +225,11 @@ t.test('PATCH /_control/members/:id sets the state, with or without a webhook', 
   t.equal(
     delivery?.headers['x-patreon-signature'],
     createHmac('md5', secret)
-      .update(delivery?.raw ?? '')
+      .update(delivery?.bytes ?? '')
       .digest('hex'),
     'signed with the webhook secret',
   );
-  const body = JSON.parse(delivery?.raw.toString('utf8') ?? '{}');
+  const body = JSON.parse(delivery?.raw ?? '{}');
   t.equal(body.data.id, id);
   t.match(body.data.attributes, expected, 'the delivery carries the new attributes');
   t.same(

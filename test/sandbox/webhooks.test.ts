@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
+import type { Delivery } from '../fixtures/receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { startSandbox } from '../fixtures/sandbox.js';
-import type { Received } from '../fixtures/webhook-receiver.js';
-import { startReceiver } from '../fixtures/webhook-receiver.js';
 
 const ALL_TRIGGERS = [
   'members:create',
@@ -45,7 +45,7 @@ function webhookBody(uri: string, triggers: string[], campaignId = '1234560') {
 }
 
 const md5 = (secret: string, raw: Buffer) => createHmac('md5', secret).update(raw).digest('hex');
-const events = (received: Received[]) => received.map((r) => r.headers['x-patreon-event']);
+const events = (received: Delivery[]) => received.map((r) => r.headers['x-patreon-event']);
 
 t.test(
   'a JSON content type with an empty body is no body (DELETE, GET), as at Patreon',
@@ -186,7 +186,7 @@ t.test(
   'deliveries: triggers, HMAC-MD5 signature over the exact bytes, member payload',
   async (t) => {
     const sandbox = await startSandbox(t, { members: 20 });
-    const receiver = await startReceiver(t);
+    const receiver = await startReceiver(t, { path: '/hooks/patreon' });
     const token = sandbox.creatorToken();
     const created = await sandbox.call('/api/oauth2/v2/webhooks', {
       method: 'POST',
@@ -273,14 +273,14 @@ t.test(
     for (const delivery of receiver.received) {
       t.equal(
         delivery.headers['x-patreon-signature'],
-        md5(secret, delivery.raw),
+        md5(secret, delivery.bytes),
         'signature is hex HMAC-MD5 of the received bytes',
       );
       t.equal(delivery.headers['content-type'], 'application/json');
       t.equal(delivery.headers['user-agent'], 'Patreon-Webhooks');
     }
 
-    const first = JSON.parse(receiver.received[0]?.raw.toString() ?? '{}');
+    const first = JSON.parse(receiver.received[0]?.raw ?? '{}');
     t.equal(first.data.type, 'member');
     t.equal(first.data.id, newId);
     t.same(Object.keys(first.data.attributes).sort(), MEMBER_ATTRIBUTES, 'every member attribute');
@@ -309,7 +309,7 @@ t.test(
     t.ok(Object.keys(campaign.attributes).length > 20);
     t.equal(first.links.self, `${sandbox.base}/api/oauth2/v2/members/${newId}`);
 
-    const postPayload = JSON.parse(receiver.received[12]?.raw.toString() ?? '{}');
+    const postPayload = JSON.parse(receiver.received[12]?.raw ?? '{}');
     t.equal(postPayload.data.type, 'post');
     t.equal(postPayload.data.attributes.title, 'Fresh pages');
     t.same(postPayload.data.attributes.tiers, ['54322']);
@@ -322,7 +322,7 @@ t.test(
 
 t.test('payload privacy follows the webhook creator scopes; thin post payloads', async (t) => {
   const sandbox = await startSandbox(t, { members: 20 });
-  const receiver = await startReceiver(t);
+  const receiver = await startReceiver(t, { path: '/hooks/patreon' });
   const narrow = await sandbox.connect('4410001', 'w:campaigns.webhook campaigns.members');
   const created = await sandbox.call('/api/oauth2/v2/webhooks', {
     method: 'POST',
@@ -341,12 +341,12 @@ t.test('payload privacy follows the webhook creator scopes; thin post payloads',
   });
   await sandbox.call('/_control/webhooks/idle', { method: 'POST' });
 
-  const member = JSON.parse(receiver.received[0]?.raw.toString() ?? '{}');
+  const member = JSON.parse(receiver.received[0]?.raw ?? '{}');
   t.notOk('email' in member.data.attributes, 'no email without campaigns.members[email]');
   const user = member.included.find((r: { type: string }) => r.type === 'user');
   t.notOk('email' in user.attributes);
   t.same(
-    JSON.parse(receiver.received[1]?.raw.toString() ?? '{}'),
+    JSON.parse(receiver.received[1]?.raw ?? '{}'),
     { data: { id: post.json.record.id, type: 'post' } },
     'thin: only data.id',
   );
@@ -359,9 +359,9 @@ t.test(
       members: 20,
       webhookDelivery: { timeoutMs: 300, backoffMs: [20, 40], pauseAfterFailures: 3 },
     });
-    const receiver = await startReceiver(t);
+    const receiver = await startReceiver(t, { path: '/hooks/patreon' });
     // First attempt hangs (timeout), the next two get 500s, then the receiver recovers.
-    receiver.respondWith((attempt) => (attempt === 1 ? 'hang' : attempt <= 3 ? 500 : 200));
+    receiver.answerWith((_, attempt) => (attempt === 1 ? 'hang' : attempt <= 3 ? 500 : 200));
     const token = sandbox.creatorToken();
     const created = await sandbox.call('/api/oauth2/v2/webhooks', {
       method: 'POST',
@@ -405,13 +405,13 @@ t.test(
       ['members:create', 'posts:publish', 'members:create'],
       'queued events resent in order',
     );
-    const bodies = resent.map((r) => JSON.parse(r.raw.toString()));
+    const bodies = resent.map((r) => JSON.parse(r.raw));
     t.equal(bodies[0].data.attributes.full_name, 'First Event');
     t.equal(bodies[1].data.attributes.title, 'Second Event');
     t.equal(bodies[2].data.attributes.full_name, 'Third Event');
     for (const delivery of resent)
-      t.equal(delivery.headers['x-patreon-signature'], md5(secret, delivery.raw));
-    t.same(receiver.received[0]?.raw, resent[0]?.raw, 'the retried event is the same bytes');
+      t.equal(delivery.headers['x-patreon-signature'], md5(secret, delivery.bytes));
+    t.same(receiver.received[0]?.bytes, resent[0]?.bytes, 'the retried event is the same bytes');
 
     const after = await sandbox.call(
       '/api/oauth2/v2/webhooks?fields%5Bwebhook%5D=num_consecutive_times_failed,paused',

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import type { Database } from '../../src/db/database.js';
 import { connections, patreonUsers } from '../../src/db/schema/index.js';
-import { startHost } from '../fixtures/event-receiver.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 import {
   endpointSecret,
@@ -72,7 +72,7 @@ t.test(
       webhookId = await seedWebhook(db, { campaignId: CAMPAIGN, secret: SECRET });
     });
     const shared = database.shared as Database;
-    const host = await startHost(t);
+    const host = await startReceiver(t);
     const env = {
       ...database.env,
       PATREON_CLIENT_ID: sandbox.state.config.clientId,

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { launchBrowser, needsBrowser } from '../fixtures/browser.js';
+import { listenOnFreePort } from '../fixtures/listen.js';
 import { deliver, insertWebhook } from '../fixtures/webhooks.js';
 import { auth, build } from '../helper.js';
 
@@ -144,9 +144,7 @@ t.test('/docs loads under its CSP and cannot be framed', needsBrowser, async (t)
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(`<!doctype html><iframe id="docs" src="${address}/docs"></iframe>`);
   });
-  await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => framer.close(resolve)));
-  const framerUrl = `http://localhost:${(framer.address() as AddressInfo).port}/`;
+  const framerUrl = `http://localhost:${(await listenOnFreePort(t, framer)).port}/`;
 
   const browser = await launchBrowser(t);
   const tab = await browser.newPage();

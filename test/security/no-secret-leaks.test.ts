@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { startHost as startEventHost } from '../fixtures/event-receiver.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { startReceiver } from '../fixtures/receiver.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { deliver, eventually, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth, capturingLogger, SECOND_API_KEY, TEST_API_KEY } from '../helper.js';
@@ -22,7 +22,7 @@ t.test(
       states: new Set<string>(),
       codes: new Set<string>(),
     };
-    const host = await startEventHost(t);
+    const host = await startReceiver(t);
     const gateway = await startGateway(t, {
       members: 12,
       logger: capture.logger,

@@ -5,7 +5,7 @@ import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { openDatabase } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
 import { syncJobs } from '../../src/db/schema/index.js';
-import { freePort } from '../fixtures/gateway.js';
+import { freePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 import { databaseDigest, insertCreatorConnection, patreonDigest } from '../fixtures/sync.js';
 import { auth, createRealDatabase, realDatabaseUrl, TEST_API_KEY, testConfig } from '../helper.js';

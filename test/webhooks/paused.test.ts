@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
 import { members } from '../../src/db/schema/index.js';
-import { freePort, startGateway } from '../fixtures/gateway.js';
+import { startGateway } from '../fixtures/gateway.js';
+import { freePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import {
