@@ -9,7 +9,7 @@ import {
   patreonWebhooks,
   syncJobs,
 } from '../../src/db/schema/index.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { auth } from '../helper.js';
 
 t.test('authorize: validation, default scopes, and the ticket cookie', async (t) => {
@@ -107,12 +107,11 @@ t.test('authorize: validation, default scopes, and the ticket cookie', async (t)
 
 t.test('a patron’s memberships are stored, including other campaigns', async (t) => {
   const gateway = await startGateway(t);
-  const landed = await gateway.connectOverHttp({
+  const { connectionId } = await connectPatron(gateway, {
     externalUserId: 'fan',
-    role: 'patron',
     userId: '5000002',
   });
-  t.ok(landed.searchParams.get('connection'));
+  t.ok(connectionId);
   const rows = await gateway.database.db
     .select()
     .from(members)
@@ -146,12 +145,10 @@ t.test(
   'refresh now, then disconnect: webhooks deleted at Patreon, jobs cancelled, tokens forgotten, purge',
   async (t) => {
     const gateway = await startGateway(t);
-    const landed = await gateway.connectOverHttp({
+    const { connectionId: id } = await connectCreator(gateway, {
       externalUserId: 'maker',
-      role: 'creator',
-      userId: '4410001',
+      waitForSync: false,
     });
-    const id = landed.searchParams.get('connection') as string;
     const db = gateway.database.db;
 
     const refreshed = await gateway.app.inject({
@@ -251,16 +248,11 @@ t.test(
       .catch((e: unknown) => e);
     t.match(use, { code: 'CONNECTION_DISCONNECTED' });
 
-    const reconnect = await gateway.connectOverHttp({
+    const reconnect = await connectCreator(gateway, {
       externalUserId: 'maker',
-      role: 'creator',
-      userId: '4410001',
+      waitForSync: false,
     });
-    t.equal(
-      reconnect.searchParams.get('connection'),
-      id,
-      'connecting again revives the same connection',
-    );
+    t.equal(reconnect.connectionId, id, 'connecting again revives the same connection');
     const revived = await gateway.app.inject({
       method: 'GET',
       url: `/v1/connections/${id}`,

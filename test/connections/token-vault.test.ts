@@ -7,7 +7,7 @@ import { createTokenCipher } from '../../src/crypto/token-cipher.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { connections, outboundEvents } from '../../src/db/schema/index.js';
 import { isPatreonError } from '../../src/patreon/errors.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import { auth, createRealDatabase, freshDatabase, realDatabaseUrl } from '../helper.js';
 
 /** Two databases handles on one database: two pools on a real server, or one shared PGlite. */
@@ -31,12 +31,10 @@ t.test(
     const b = await startGateway(t, { database: databaseB, sandbox: a.sandbox, env });
     await a.sandbox.call('/_control/limits', { method: 'PUT', body: { enabled: false } });
 
-    const landed = await a.connectOverHttp({
+    const { connectionId: id } = await connectCreator(a, {
       externalUserId: 'u1',
-      role: 'creator',
-      userId: '4410001',
+      waitForSync: false,
     });
-    const id = landed.searchParams.get('connection') as string;
     const cipher = createTokenCipher(a.config.tokenKeys);
     const [before] = await a.database.db.select().from(connections).where(eq(connections.id, id));
     const oldRefreshToken = cipher.open(before?.refreshTokenCiphertext as string, id);
@@ -93,12 +91,10 @@ t.test(
 
 t.test('revoked at Patreon → connection revoked, event recorded, then fail fast', async (t) => {
   const gateway = await startGateway(t);
-  const landed = await gateway.connectOverHttp({
+  const { connectionId: id } = await connectCreator(gateway, {
     externalUserId: 'u2',
-    role: 'creator',
-    userId: '4410001',
+    waitForSync: false,
   });
-  const id = landed.searchParams.get('connection') as string;
   const lineages = (await gateway.sandbox.call('/_control/tokens')).json as {
     id: string;
     kind: string;
@@ -144,12 +140,10 @@ t.test('revoked at Patreon → connection revoked, event recorded, then fail fas
 
 t.test('a failing refresh keeps the stored tokens and backs off', async (t) => {
   const gateway = await startGateway(t);
-  const landed = await gateway.connectOverHttp({
+  const { connectionId: id } = await connectCreator(gateway, {
     externalUserId: 'u3',
-    role: 'creator',
-    userId: '4410001',
+    waitForSync: false,
   });
-  const id = landed.searchParams.get('connection') as string;
   const [before] = await gateway.database.db
     .select()
     .from(connections)
@@ -191,12 +185,10 @@ t.test(
     const keyB = `b:${randomBytes(32).toString('base64')}`;
     const [databaseA, databaseB] = await sharedDatabase(t);
     const first = await startGateway(t, { database: databaseA, env: { TOKEN_KEYS: keyA } });
-    const landed = await first.connectOverHttp({
+    const { connectionId: id } = await connectCreator(first, {
       externalUserId: 'u4',
-      role: 'creator',
-      userId: '4410001',
+      waitForSync: false,
     });
-    const id = landed.searchParams.get('connection') as string;
     const under = async (keyId: string) =>
       (
         await first.database.db

@@ -6,8 +6,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { members } from '../../src/db/schema/index.js';
 import { createInvalidatingCache } from '../../src/entitlements/cache.js';
 import { announceCampaignChanges } from '../../src/entitlements/changes.js';
-import { startGateway } from '../fixtures/gateway.js';
-import { waitForJobs } from '../fixtures/sync.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth, createRealDatabase, realDatabaseUrl } from '../helper.js';
 
@@ -81,13 +80,8 @@ t.test(
       sandbox: a.sandbox,
       database: await openDatabase({ url, poolMax: 5 }),
     });
-    const creator = await a.connectOverHttp({
-      externalUserId: 'creator',
-      role: 'creator',
-      userId: '4410001',
-    });
-    await waitForJobs(a.app, creator.searchParams.get('connection') as string);
-    await a.connectOverHttp({ externalUserId: 'user-0', role: 'patron', userId: '5000000' });
+    await connectCreator(a);
+    await connectPatron(a, { externalUserId: 'user-0', userId: '5000000' });
     const ask = async () => {
       const response = await b.app.inject({
         url: '/v1/entitlements?externalUserId=user-0&campaignId=1234560',

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import t from 'tap';
 import { members, memberTiers, pledgeEvents } from '../../src/db/schema/index.js';
-import { startGateway } from '../fixtures/gateway.js';
-import { waitForJobs } from '../fixtures/sync.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { eventually, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
@@ -11,12 +10,7 @@ const patron = (i: number) => String(5_000_000 + i);
 
 t.test('entitlements over the sandbox’s patron kinds, with their explanations', async (t) => {
   const gateway = await startGateway(t, { members: 40 });
-  const creator = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
-  await waitForJobs(gateway.app, creator.searchParams.get('connection') as string);
+  await connectCreator(gateway);
 
   const ask = async (externalUserId: string, campaignId = '1234560') => {
     const response = await gateway.app.inject({
@@ -43,11 +37,7 @@ t.test('entitlements over the sandbox’s patron kinds, with their explanations'
     [11, 'active, partially refunded charge', false, 'charge_not_settled'],
   ];
   for (const [i] of kinds) {
-    await gateway.connectOverHttp({
-      externalUserId: `user-${i}`,
-      role: 'patron',
-      userId: patron(i),
-    });
+    await connectPatron(gateway, { externalUserId: `user-${i}`, userId: patron(i) });
   }
   for (const [i, name, entitled, reason] of kinds) {
     const answer = await ask(`user-${i}`);

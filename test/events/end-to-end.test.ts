@@ -1,8 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { startReceiver } from '../fixtures/receiver.js';
-import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, registeredWebhook } from '../fixtures/webhooks.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -18,13 +17,8 @@ t.test('a sandbox pledge change reaches the host as entitlement.changed within 2
       EVENTS_ENDPOINT_SECRET: SECRET,
     },
   });
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
+  await connectCreator(gateway);
   await registeredWebhook(gateway.app);
-  await waitForJobs(gateway.app, landed.searchParams.get('connection') as string);
 
   const added = await gateway.sandbox.call('/_control/members', {
     method: 'POST',
@@ -42,11 +36,7 @@ t.test('a sandbox pledge change reaches the host as entitlement.changed within 2
   });
   // The patron connects their Patreon account to the host's user: that user's answer turns
   // entitled, and the host is told so, naming the user.
-  await gateway.connectOverHttp({
-    externalUserId: 'host-user-7',
-    role: 'patron',
-    userId: member.userId,
-  });
+  await connectPatron(gateway, { externalUserId: 'host-user-7', userId: member.userId });
   await eventually('entitlement.granted at the host', async () => aboutUser('entitlement.granted'));
 
   const changedAt = Date.now();

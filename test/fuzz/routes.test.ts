@@ -2,9 +2,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { startReceiver } from '../fixtures/receiver.js';
-import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, listWebhookEvents, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth, capturingLogger, TEST_API_KEY } from '../helper.js';
 import { badRequests, hostileWrites } from './bad-requests.js';
@@ -99,13 +98,10 @@ t.test('bad inputs to every route: a 4xx problem, never a 5xx, nothing written',
   // Real data behind every kind of id: a synced campaign, a webhook delivery applied, an event
   // delivered to an endpoint; two of each listed kind, so every list has a second page to forge
   // cursors from. Then wait until nothing is left to do in the background.
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
-  const connectionId = landed.searchParams.get('connection') as string;
-  const [job] = await waitForJobs(app, connectionId);
+  const {
+    connectionId,
+    jobs: [job],
+  } = await connectCreator(gateway);
   const webhook = await registeredWebhook(app);
   const endpoint = await app.inject({
     method: 'POST',
@@ -121,7 +117,7 @@ t.test('bad inputs to every route: a 4xx problem, never a 5xx, nothing written',
     payload: { url: `${host.url}/second`, enabled: false },
   });
   t.equal(second.statusCode, 201);
-  await gateway.connectOverHttp({ externalUserId: 'patron', role: 'patron', userId: '4410002' });
+  await connectPatron(gateway, { externalUserId: 'patron', userId: '4410002' });
   await gateway.sandbox.call('/_control/members', {
     method: 'POST',
     body: { fullName: 'Fuzz Target', tierId: '54321' },

@@ -19,7 +19,7 @@ import {
   sameAnswer,
   startEntitlementHost,
 } from '../fixtures/entitlement-events.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { freePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
 import { waitForJobs } from '../fixtures/sync.js';
@@ -179,22 +179,14 @@ t.test('the host’s folded entitlement events always equal the entitlement answ
     ['creator', '4410001', OWN],
     ['creator-2', '4410002', OTHER],
   ] as const) {
-    const landed = await gateway.connectOverHttp({ externalUserId, role: 'creator', userId });
-    const connection = landed.searchParams.get('connection');
-    if (!connection) throw new Error(`${userId} did not connect: ${landed}`);
-    creators[campaignId] = connection;
-    await waitForJobs(app, connection);
+    creators[campaignId] = (await connectCreator(gateway, { externalUserId, userId })).connectionId;
   }
   await eventually('a registered webhook per campaign', async () => {
     const hooks = (await listWebhooks(app)).filter((hook) => hook.patreonWebhookId !== null);
     return [OWN, OTHER].every((c) => hooks.some((hook) => hook.campaignId === c));
   });
   for (const i of PATRONS) {
-    await gateway.connectOverHttp({
-      externalUserId: userOf(i),
-      role: 'patron',
-      userId: String(5_000_000 + i),
-    });
+    await connectPatron(gateway, { externalUserId: userOf(i), userId: String(5_000_000 + i) });
   }
   const memberIdOf = (i: number, campaignId: string) => {
     const member = sandbox.state.world.store

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { members } from '../../src/db/schema/index.js';
 import { askEntitlement, entitlementEvents, fold, folded } from '../fixtures/entitlement-fold.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectPatron, startGateway } from '../fixtures/gateway.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
@@ -16,12 +16,10 @@ t.test(
       members: 10,
       env: { ENTITLEMENT_SCHEDULE_POLL: '100ms', PATRON_REFRESH_INTERVAL: '24h' },
     });
-    const landed = await gateway.connectOverHttp({
+    const { connectionId } = await connectPatron(gateway, {
       externalUserId: 'fan-1',
-      role: 'patron',
       userId: '5000000',
     });
-    const connectionId = landed.searchParams.get('connection') as string;
     t.ok(connectionId, 'connected');
     const first = await askEntitlement(gateway.app, 'fan-1');
     t.equal(first.entitled, true);

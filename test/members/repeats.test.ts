@@ -8,8 +8,7 @@ import {
   folded,
   linkHostUser,
 } from '../fixtures/entitlement-fold.js';
-import { startGateway } from '../fixtures/gateway.js';
-import { waitForJobs } from '../fixtures/sync.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import {
   deliver,
   eventually,
@@ -98,12 +97,7 @@ t.test('X → Y → X is applied three times and ends on X; a redelivery is stor
 
 t.test('out of order without a date: Patreon is asked, and what it says is applied', async (t) => {
   const gateway = await startGateway(t, { members: 10 });
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
-  await waitForJobs(gateway.app, landed.searchParams.get('connection') as string);
+  await connectCreator(gateway);
   const webhook = await registeredWebhook(gateway.app);
   const [sealed] = await gateway.database.db
     .select({ secret: patreonWebhooks.secretCiphertext })

@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { connections } from '../../src/db/schema/index.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import { ID_LIKE, sampleSum, scrape } from '../fixtures/metrics-exposition.js';
 import { startReceiver } from '../fixtures/receiver.js';
-import { waitForJobs } from '../fixtures/sync.js';
 import { eventually } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
@@ -25,13 +24,10 @@ t.test(
       },
     });
     const { app, sandbox } = gateway;
-    const landed = await gateway.connectOverHttp({
-      externalUserId: 'creator',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
-    const [job] = await waitForJobs(app, connectionId);
+    const {
+      connectionId,
+      jobs: [job],
+    } = await connectCreator(gateway);
     t.equal(job?.status, 'succeeded');
     await eventually('sync.completed at the host', async () =>
       host.received.some((d) => d.body.type === 'sync.completed'),

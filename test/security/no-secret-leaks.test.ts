@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, connectPatron, startGateway } from '../fixtures/gateway.js';
 import { startReceiver } from '../fixtures/receiver.js';
-import { waitForJobs } from '../fixtures/sync.js';
 import { deliver, eventually, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth, capturingLogger, SECOND_API_KEY, TEST_API_KEY } from '../helper.js';
 
@@ -59,15 +58,11 @@ t.test(
       gateway.app.inject({ method, url, headers: auth(), ...(payload ? { payload } : {}) });
 
     // Connect a creator (sync, webhook registration) and a patron through the sandbox OAuth flow.
-    const creator = await gateway.connectOverHttp({
+    const { connectionId: creatorId } = await connectCreator(gateway, {
       externalUserId: 'leak-creator',
-      role: 'creator',
-      userId: '4410001',
     });
-    const creatorId = creator.searchParams.get('connection') as string;
     t.ok(creatorId, 'the creator is connected');
     const webhook = await registeredWebhook(gateway.app);
-    await waitForJobs(gateway.app, creatorId);
 
     // A second endpoint through the API: its secret is answered once, on create and on rotate.
     const created = await api('POST', '/v1/event-endpoints', { url: host.url });
@@ -85,12 +80,10 @@ t.test(
       body: { fullName: 'Leak Check', tierId: '54321' },
     });
     const member = added.json.record as { id: string; userId: string };
-    const patron = await gateway.connectOverHttp({
+    const { connectionId: patronId } = await connectPatron(gateway, {
       externalUserId: 'leak-patron',
-      role: 'patron',
       userId: member.userId,
     });
-    const patronId = patron.searchParams.get('connection') as string;
     t.ok(patronId, 'the patron is connected');
     await gateway.sandbox.call(`/_control/members/${member.id}/pledge`, {
       method: 'POST',

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import {
   deliver,
   eventually,
@@ -40,12 +40,8 @@ t.test(
     });
     t.equal(event?.lastError?.code, 'APPLY_FAILED');
 
-    const landed = await gateway.connectOverHttp({
-      externalUserId: 'creator',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
+    // The first sync is meant to fail: watched below for its stored error.
+    const { connectionId } = await connectCreator(gateway, { waitForSync: false });
     const job = await eventually('the sync to fail', async () => {
       const response = await app.inject({
         url: `/v1/sync-jobs?connectionId=${connectionId}`,

@@ -8,20 +8,17 @@ import {
   posts,
   tiers,
 } from '../../src/db/schema/index.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, listWebhooks, registeredWebhook } from '../fixtures/webhooks.js';
 import { auth } from '../helper.js';
 
 t.test('connecting a creator syncs the campaign, and a second pass rewrites nothing', async (t) => {
   const gateway = await startGateway(t, { members: 300 });
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
-  const connectionId = landed.searchParams.get('connection') as string;
-  const [job] = await waitForJobs(gateway.app, connectionId);
+  const {
+    connectionId,
+    jobs: [job],
+  } = await connectCreator(gateway);
   t.equal(job?.status, 'succeeded', JSON.stringify(job?.error));
   t.match(job?.counts, { campaigns: 1, members: 300, pages: 1 + 1, posts: 24 });
   t.ok((job?.counts.pledgeEvents ?? 0) > 300);
@@ -71,13 +68,7 @@ t.test('connecting a creator syncs the campaign, and a second pass rewrites noth
 
 t.test('reconcile repairs what webhooks missed and reports the drift', async (t) => {
   const gateway = await startGateway(t, { members: 40 });
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'creator',
-    role: 'creator',
-    userId: '4410001',
-  });
-  const connectionId = landed.searchParams.get('connection') as string;
-  await waitForJobs(gateway.app, connectionId);
+  const { connectionId } = await connectCreator(gateway);
   const db = gateway.database.db;
   const [someone] = await db
     .select()

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startGateway } from '../fixtures/gateway.js';
-import { databaseDigest, patreonDigest, waitForJobs } from '../fixtures/sync.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
+import { databaseDigest, patreonDigest } from '../fixtures/sync.js';
 import { auth, realDatabaseUrl } from '../helper.js';
 
 t.test(
@@ -8,13 +8,9 @@ t.test(
   async (t) => {
     const members = 3_000;
     const gateway = await startGateway(t, { members });
-    const landed = await gateway.connectOverHttp({
-      externalUserId: 'c',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
-    const [job] = await waitForJobs(gateway.app, connectionId);
+    const {
+      jobs: [job],
+    } = await connectCreator(gateway, { externalUserId: 'c' });
     t.equal(job?.status, 'succeeded', JSON.stringify(job?.error));
 
     const memberPages = Math.ceil(members / 500);
@@ -49,13 +45,9 @@ t.test('chaos: random 429s and 5xx, the sync still completes correctly', async (
     method: 'PUT',
     body: { chaos: { rate: 0.25, seed: 3 } },
   });
-  const landed = await gateway.connectOverHttp({
-    externalUserId: 'c',
-    role: 'creator',
-    userId: '4410001',
-  });
-  const connectionId = landed.searchParams.get('connection') as string;
-  const [job] = await waitForJobs(gateway.app, connectionId, 180_000);
+  const {
+    jobs: [job],
+  } = await connectCreator(gateway, { externalUserId: 'c', waitForSync: { timeoutMs: 180_000 } });
   t.equal(job?.status, 'succeeded', JSON.stringify(job?.error));
   const counters = (await gateway.sandbox.call('/_control/counters')).json;
   t.ok(counters.chaosServerErrors + counters.throttled.chaos > 0, 'chaos did strike');
@@ -90,13 +82,10 @@ t.test(
       sandbox: a.sandbox,
       database: await openDatabase({ url, poolMax: 5 }),
     });
-    const landed = await a.connectOverHttp({
-      externalUserId: 'c',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
-    const [job] = await waitForJobs(b.app, connectionId);
+    // Connected through one instance, its sync watched through the other.
+    const {
+      jobs: [job],
+    } = await connectCreator(a, { externalUserId: 'c', waitForSync: { via: b.app } });
     t.equal(job?.status, 'succeeded');
     t.equal(job?.counts.members, 2_000, 'no page counted twice');
     const counters = (await a.sandbox.call('/_control/counters')).json as {

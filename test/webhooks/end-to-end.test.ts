@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { members, outboundEvents, posts } from '../../src/db/schema/index.js';
 import { TRIGGERS } from '../../src/webhooks/triggers.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import { waitForJobs } from '../fixtures/sync.js';
 import { eventually, listWebhookEvents, registeredWebhook } from '../fixtures/webhooks.js';
 
@@ -10,12 +10,8 @@ t.test(
   'sandbox deliveries reach our tables: members and posts, with their semantic changes',
   async (t) => {
     const gateway = await startGateway(t, { members: 20 });
-    const landed = await gateway.connectOverHttp({
-      externalUserId: 'creator',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
+    // The sync is waited for below, after what the connection registered at Patreon is checked.
+    const { connectionId } = await connectCreator(gateway, { waitForSync: false });
     const webhook = await registeredWebhook(gateway.app);
     t.equal(webhook.campaignId, '1234560');
     t.equal(webhook.uri, `${gateway.publicUrl}/webhooks/patreon/${webhook.id}`);

@@ -2,10 +2,9 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { openDatabase } from '../../src/db/database.js';
 import { members } from '../../src/db/schema/index.js';
-import { startGateway } from '../fixtures/gateway.js';
+import { connectCreator, startGateway } from '../fixtures/gateway.js';
 import { freePort } from '../fixtures/listen.js';
 import { startSandbox } from '../fixtures/sandbox.js';
-import { waitForJobs } from '../fixtures/sync.js';
 import {
   eventually,
   listWebhookEvents,
@@ -27,14 +26,8 @@ t.test(
     const open = () => openDatabase({ url, poolMax: realDatabaseUrl ? 5 : 1 });
 
     const first = await startGateway(t, { port, sandbox, database: await open() });
-    const landed = await first.connectOverHttp({
-      externalUserId: 'creator',
-      role: 'creator',
-      userId: '4410001',
-    });
-    const connectionId = landed.searchParams.get('connection') as string;
+    const { connectionId } = await connectCreator(first);
     await registeredWebhook(first.app);
-    await waitForJobs(first.app, connectionId);
     await first.app.close();
 
     // We are down: Patreon's deliveries fail, it pauses the webhook and queues what follows.
