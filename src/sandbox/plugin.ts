@@ -29,7 +29,7 @@ export interface SandboxOptions extends SandboxConfigInput {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** Patreon's paths and their methods; any other method gets a 405 (patreon-api.md §2). */
+/** Patreon's paths and their methods; any other method gets a 405 (docs/patreon-api.md §2). */
 const PATREON_PATHS: Record<string, readonly string[]> = {
   '/oauth2/authorize': ['GET'],
   '/api/oauth2/token': ['POST'],
@@ -160,7 +160,7 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opt
   registerOAuthRoutes(app, state);
   await app.register(
     async (api) => {
-      // patreon-api.md §3: responses carry a request id in `x-patreon-uuid`.
+      // docs/patreon-api.md §3: responses carry a request id in `x-patreon-uuid`.
       api.addHook('onRequest', async (_request, reply) => {
         reply.header('x-patreon-uuid', randomUUID());
       });

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Patreon signs the exact body bytes: lowercase hex HMAC-MD5 keyed by the webhook's secret
- * (patreon-api.md §9.2). Compared in constant time; anything not 32 hex digits is simply wrong.
+ * (docs/patreon-api.md §9.2). Compared in constant time; anything not 32 hex digits is simply wrong.
  */
 export function verifySignature(secret: string, body: Buffer, signature: unknown): boolean {
   if (typeof signature !== 'string' || !/^[0-9a-fA-F]{32}$/.test(signature)) return false;

@@ -1,4 +1,4 @@
-/** Patreon's v2 webhook triggers (patreon-api.md §9.1); we register for all of them. */
+/** Patreon's v2 webhook triggers (docs/patreon-api.md §9.1); we register for all of them. */
 export const MEMBER_TRIGGERS = [
   'members:create',
   'members:update',

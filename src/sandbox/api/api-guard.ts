@@ -7,7 +7,7 @@ import type { Viewer } from './resources.js';
 
 const callers = new WeakMap<FastifyRequest, Lineage>();
 
-/** patreon-api.md §6 and quirks: the documented 429, optionally without `Retry-After` or without a body. */
+/** docs/patreon-api.md §6 and quirks: the documented 429, optionally without `Retry-After` or without a body. */
 function sendThrottled(state: SandboxState, reply: FastifyReply, retryAfterSeconds: number) {
   const { retryAfterHeader, rateLimitBody } = state.quirks;
   reply.code(429);
@@ -21,7 +21,7 @@ function sendThrottled(state: SandboxState, reply: FastifyReply, retryAfterSecon
  */
 export function createApiGuard(state: SandboxState) {
   return async function apiGuard(request: FastifyRequest, reply: FastifyReply) {
-    // Sandbox table: a missing User-Agent is a 400 (patreon-api.md §3).
+    // Sandbox table: a missing User-Agent is a 400 (docs/patreon-api.md §3).
     if (!request.headers['user-agent'])
       throw apiErrors.badRequest('A User-Agent header is required.');
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
@@ -54,7 +54,7 @@ export function callerOf(request: FastifyRequest): Lineage {
   return lineage;
 }
 
-/** patreon-api.md §1.8: a missing scope is a 401. */
+/** docs/patreon-api.md §1.8: a missing scope is a 401. */
 export function requireScope(lineage: Lineage, scope: string): void {
   if (!lineage.scopes.includes(scope)) throw apiErrors.missingScope(scope);
 }

@@ -17,7 +17,7 @@ import { campaignResource, memberResource, postResource, userResource } from './
 
 const V2 = '/api/oauth2/v2';
 
-/** patreon-api.md §2: top-level `include` values per endpoint. */
+/** docs/patreon-api.md §2: top-level `include` values per endpoint. */
 const CAMPAIGN_INCLUDES = ['tiers', 'creator', 'benefits', 'goals'];
 const MEMBER_INCLUDES = [
   'address',
@@ -28,7 +28,7 @@ const MEMBER_INCLUDES = [
 ];
 const POST_INCLUDES = ['user', 'campaign'];
 
-/** Sandbox table: default page[count] 20; over the cap → clamp (patreon-api.md §5). */
+/** Sandbox table: default page[count] 20; over the cap → clamp (docs/patreon-api.md §5). */
 const DEFAULT_PAGE = 20;
 const MEMBERS_CAP = 1000;
 const MEMBERS_WITH_HISTORY_CAP = 500;
@@ -76,13 +76,13 @@ export function registerApiRoutes(api: FastifyInstance, state: SandboxState): vo
     const viewer = viewerOf(state, request);
     const user = state.world.store.user(caller.userId);
     if (!user) throw apiErrors.notFound('The user of this token no longer exists.');
-    // patreon-api.md §3: the identity sample's self link is `.../v2/user/<id>`.
+    // docs/patreon-api.md §3: the identity sample's self link is `.../v2/user/<id>`.
     return buildDocument(userResource(user, viewer), query, {
       links: { self: `${viewer.baseUrl}${V2}/user/${user.id}` },
     });
   });
 
-  // patreon-api.md §2/§10.4: a list of the campaigns owned by the token's user, even when there is one.
+  // docs/patreon-api.md §2/§10.4: a list of the campaigns owned by the token's user, even when there is one.
   api.get('/campaigns', async (request) => {
     const caller = callerOf(request);
     requireScope(caller, 'campaigns');
@@ -113,7 +113,7 @@ export function registerApiRoutes(api: FastifyInstance, state: SandboxState): vo
     const query = parseQuery(request.url, 'member', MEMBER_INCLUDES);
     const campaign = ownCampaign(request, request.params.id);
     const viewer = viewerOf(state, request);
-    // patreon-api.md §5: at most 1000 per page, 500 when pledge_history is included.
+    // docs/patreon-api.md §5: at most 1000 per page, 500 when pledge_history is included.
     const cap = includes(query, 'pledge_history') ? MEMBERS_WITH_HISTORY_CAP : MEMBERS_CAP;
     const page = state.world.store.page(
       campaign.id,

@@ -41,7 +41,7 @@ export function parseQuery(
       .map((name) => name.trim())
       .filter(Boolean);
     for (const name of names) {
-      // patreon-api.md sandbox table: unknown `fields` name → 400.
+      // docs/patreon-api.md sandbox table: unknown `fields` name → 400.
       if (!schema.attributes.includes(name))
         throw apiErrors.badRequest(`"${name}" is not an attribute of ${type}.`, key);
     }
@@ -106,7 +106,7 @@ function includeTree(paths: string[][]): IncludeTree {
 const key = (r: { type: string; id: string }) => `${r.type}\u0000${r.id}`;
 const identifier = (r: Resource) => ({ type: r.type, id: r.id });
 
-/** Builds `{data, included, links, meta}` with sparse fieldsets and de-duplicated `included` (patreon-api.md §3). */
+/** Builds `{data, included, links, meta}` with sparse fieldsets and de-duplicated `included` (docs/patreon-api.md §3). */
 export function buildDocument(
   primary: Resource | Resource[],
   query: Pick<JsonApiQuery, 'fields' | 'include'>,
@@ -182,7 +182,7 @@ export function decodeCursor(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
-/** patreon-api.md §5: `links.next` repeats the query and adds `page%5Bcursor%5D=…`. */
+/** docs/patreon-api.md §5: `links.next` repeats the query and adds `page%5Bcursor%5D=…`. */
 export function nextLink(
   baseUrl: string,
   path: string,

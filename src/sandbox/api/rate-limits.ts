@@ -9,7 +9,7 @@ export type ChaosOutcome =
   | null;
 
 /**
- * Sliding-window logs per client id and per connection (patreon-api.md §6). The "per token" window
+ * Sliding-window logs per client id and per connection (docs/patreon-api.md §6). The "per token" window
  * is keyed by the connection the token belongs to, not the token string, because refreshing a
  * token does not reset the limit.
  */

@@ -1,5 +1,5 @@
 /**
- * Attribute and relationship names per JSON:API type (patreon-api.md §4), used
+ * Attribute and relationship names per JSON:API type (docs/patreon-api.md §4), used
  * to validate `fields[type]` and nested `include` paths.
  */
 export interface TypeSchema {

@@ -14,7 +14,7 @@ import { iso } from '../world/time.js';
 import type { WebhookRecord } from '../world/webhook-store.js';
 import type { Resource } from './json-api.js';
 
-/** Who is looking: resources hide what the viewer's scopes do not grant (patreon-api.md §1.8). */
+/** Who is looking: resources hide what the viewer's scopes do not grant (docs/patreon-api.md §1.8). */
 export interface Viewer {
   catalog: Catalog;
   store: MemberStore;
@@ -57,7 +57,7 @@ export function userResource(user: UserRecord, viewer: Viewer): Resource {
     attributes: userCanSeeEmail(viewer, user.id) ? { ...attributes, email } : attributes,
     related: campaign ? { campaign: `${api(viewer)}/campaigns/${campaign.id}` } : {},
     relationships: {
-      // patreon-api.md §2: include=campaign returns the user's own campaign, with the campaigns scope.
+      // docs/patreon-api.md §2: include=campaign returns the user's own campaign, with the campaigns scope.
       campaign: () =>
         campaign && viewer.scopes.has('campaigns') ? campaignResource(campaign, viewer) : null,
       memberships: () => visibleMemberships(user.id, viewer).map((m) => memberResource(m, viewer)),
@@ -66,7 +66,7 @@ export function userResource(user: UserRecord, viewer: Viewer): Resource {
 }
 
 /**
- * patreon-api.md §1.8/§10.3: without `identity.memberships` a user's own memberships
+ * docs/patreon-api.md §1.8/§10.3: without `identity.memberships` a user's own memberships
  * are limited to the client's campaign; other users' memberships only show in campaigns the viewer owns.
  */
 function visibleMemberships(userId: string, viewer: Viewer): MemberRecord[] {
@@ -96,9 +96,9 @@ export function campaignResource(campaign: CampaignRecord, viewer: Viewer): Reso
         const creator = catalog.users.get(campaign.creatorId);
         return creator ? userResource(creator, viewer) : null;
       },
-      // patreon-api.md §10.6: goals are deprecated and always empty.
+      // docs/patreon-api.md §10.6: goals are deprecated and always empty.
       goals: () => [],
-      // patreon-api.md §4: deleted tiers are gone from the campaign, but still named in pledge history.
+      // docs/patreon-api.md §4: deleted tiers are gone from the campaign, but still named in pledge history.
       tiers: () =>
         [...catalog.tiers.values()]
           .filter((t) => t.campaignId === campaign.id && !t.deleted)
@@ -160,7 +160,7 @@ export function memberResource(member: MemberRecord, viewer: Viewer): Resource {
       user: `${api(viewer)}/user/${member.userId}`,
     },
     relationships: {
-      // patreon-api.md §1.8: the address needs `campaigns.members.address`.
+      // docs/patreon-api.md §1.8: the address needs `campaigns.members.address`.
       address: () =>
         member.address && viewer.scopes.has('campaigns.members.address')
           ? addressResource(member.address, member.campaignId, viewer)

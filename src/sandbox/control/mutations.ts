@@ -26,7 +26,7 @@ export interface MutationResult<T> {
 
 /**
  * Control-API data changes. Each fires the webhook triggers Patreon would
- * (patreon-api.md §9.1): members:delete only for members who never paid,
+ * (docs/patreon-api.md §9.1): members:delete only for members who never paid,
  * otherwise a deletion shows up as members:update with a changed status.
  */
 export function createMutations(state: SandboxState) {

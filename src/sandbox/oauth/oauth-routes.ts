@@ -56,7 +56,7 @@ function redirectWith(
 export function registerOAuthRoutes(app: FastifyInstance, state: SandboxState): void {
   const { config } = state;
 
-  // patreon-api.md §1.2: the browser leg. A bad client or redirect_uri shows an error page and never redirects.
+  // docs/patreon-api.md §1.2: the browser leg. A bad client or redirect_uri shows an error page and never redirects.
   app.get('/oauth2/authorize', async (request, reply) => {
     const q = stringParams(request.query);
     if (q.client_id !== config.clientId)
@@ -139,7 +139,7 @@ export function registerOAuthRoutes(app: FastifyInstance, state: SandboxState): 
     return redirectWith(reply, pending.redirectUri, { code, state: pending.state });
   });
 
-  // patreon-api.md §1.3: parameters in the form body or the query string; unknown ones (is_creator_access) ignored.
+  // docs/patreon-api.md §1.3: parameters in the form body or the query string; unknown ones (is_creator_access) ignored.
   app.post('/api/oauth2/token', async (request, reply) => {
     state.counters.tokenRequest();
     const p = stringParams(request.query, request.body);

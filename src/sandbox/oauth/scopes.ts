@@ -1,4 +1,4 @@
-/** patreon-api.md §1.8: the v2 scopes and what the consent page says about each. */
+/** docs/patreon-api.md §1.8: the v2 scopes and what the consent page says about each. */
 export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   identity: 'See your Patreon profile',
   'identity[email]': 'See your email address',
@@ -13,7 +13,7 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 export const ALL_SCOPES: readonly string[] = Object.keys(SCOPE_DESCRIPTIONS);
 
-/** patreon-api.md §1.8: v1 scopes map onto v2 ones. */
+/** docs/patreon-api.md §1.8: v1 scopes map onto v2 ones. */
 const V1_SCOPES: Readonly<Record<string, readonly string[]>> = {
   users: ['identity', 'identity[email]'],
   pledges: ['campaigns.members', 'campaigns.members[email]', 'campaigns.members.address'],
@@ -21,7 +21,7 @@ const V1_SCOPES: Readonly<Record<string, readonly string[]>> = {
   'my-campaign': ['campaigns'],
 };
 
-/** patreon-api.md §1.2: the v1 default when no scope is asked for. */
+/** docs/patreon-api.md §1.2: the v1 default when no scope is asked for. */
 const DEFAULT_SCOPE = 'users pledges-to-me my-campaign';
 
 /** Returns the granted v2 scopes, or the first unknown scope name. */

@@ -11,7 +11,7 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** patreon-api.md §9.2: lowercase hex HMAC-MD5 of the exact body bytes, keyed by the webhook's secret. */
+/** docs/patreon-api.md §9.2: lowercase hex HMAC-MD5 of the exact body bytes, keyed by the webhook's secret. */
 export function signature(secret: string, body: string): string {
   return createHmac('md5', secret).update(body).digest('hex');
 }
@@ -20,7 +20,7 @@ export function signature(secret: string, body: string): string {
  * Outgoing webhook deliveries. Each webhook has one queue worked strictly in
  * order; failures are retried on the backoff schedule, and after
  * `pauseAfterFailures` consecutive failures the webhook pauses with its queue
- * kept until `PATCH paused=false` (patreon-api.md §9.4 and the sandbox table).
+ * kept until `PATCH paused=false` (docs/patreon-api.md §9.4 and the sandbox table).
  */
 export function createDeliveries(deps: {
   options: () => DeliveryOptions;

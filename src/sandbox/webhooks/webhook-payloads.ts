@@ -8,7 +8,7 @@ const allFields = (...types: string[]) =>
   new Map(types.map((type) => [type, new Set(RESOURCE_SCHEMAS[type]?.attributes ?? [])]));
 
 /**
- * patreon-api.md §9.3: a full member (every attribute), relationships with
+ * docs/patreon-api.md §9.3: a full member (every attribute), relationships with
  * `links.related` on to-ones, the campaign, user and entitled tiers in
  * `included`, and a top-level `links.self`. Email and address follow the
  * scopes of the client that created the webhook (the viewer).

@@ -13,7 +13,7 @@ const SCOPE = 'w:campaigns.webhook';
 const uri = z.url({ protocol: /^https?$/ });
 const triggers = z.array(z.enum(TRIGGERS)).min(1);
 
-// patreon-api.md §2.1: the documented write bodies.
+// docs/patreon-api.md §2.1: the documented write bodies.
 const createBody = z.object({
   data: z.object({
     type: z.literal('webhook'),
@@ -58,7 +58,7 @@ const everyWebhookField = {
 };
 
 export function registerWebhookRoutes(api: FastifyInstance, state: SandboxState): void {
-  /** patreon-api.md §2.1: a client sees and changes only the webhooks it created. */
+  /** docs/patreon-api.md §2.1: a client sees and changes only the webhooks it created. */
   function ownWebhook(request: FastifyRequest<{ Params: { id: string } }>): WebhookRecord {
     const webhook = state.world.webhooks.get(request.params.id);
     if (!webhook || webhook.clientId !== callerOf(request).clientId)
@@ -112,7 +112,7 @@ export function registerWebhookRoutes(api: FastifyInstance, state: SandboxState)
     if (attributes.uri) webhook.uri = attributes.uri;
     if (attributes.paused !== undefined) {
       webhook.paused = attributes.paused;
-      // patreon-api.md §2.1/§9.4: un-pausing resends every queued, unsent event, in order.
+      // docs/patreon-api.md §2.1/§9.4: un-pausing resends every queued, unsent event, in order.
       if (!webhook.paused) state.deliveries.kick(webhook);
     }
     return buildDocument(webhookResource(webhook, viewerOf(state, request)), everyWebhookField);

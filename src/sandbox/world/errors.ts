@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/** The real 401 detail (patreon-api.md §8, from Patreon/patreon-python#29). */
+/** The real 401 detail (docs/patreon-api.md §8, from Patreon/patreon-python#29). */
 const UNAUTHORIZED_DETAIL =
   "The server could not verify that you are authorized to access the URL requested.  You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.";
 const THROTTLED_DETAIL = 'You have made too many attempts. Please try again later.';
@@ -16,7 +16,7 @@ export interface ErrorObject {
   title: string;
 }
 
-/** An error rendered as a JSON:API error document (patreon-api.md §8): `status` is a string. */
+/** An error rendered as a JSON:API error document (docs/patreon-api.md §8): `status` is a string. */
 export class PatreonApiError extends Error {
   constructor(
     readonly status: number,
@@ -47,7 +47,7 @@ export class PatreonApiError extends Error {
 export const apiErrors = {
   unauthorized: (detail = UNAUTHORIZED_DETAIL) =>
     new PatreonApiError(401, 'Unauthorized', 'Unauthorized', detail, { code: 1 }),
-  // patreon-api.md §1.8: a missing scope is a 401; the body is UNCONFIRMED, so reuse the real 401 shape.
+  // docs/patreon-api.md §1.8: a missing scope is a 401; the body is UNCONFIRMED, so reuse the real 401 shape.
   missingScope: (scope: string) =>
     new PatreonApiError(
       401,
@@ -76,7 +76,7 @@ export const apiErrors = {
     ),
   unsupportedMediaType: (detail: string) =>
     new PatreonApiError(415, 'UnsupportedMediaType', 'Unsupported Media Type', detail),
-  // patreon-api.md §6: the documented 429 body, code null.
+  // docs/patreon-api.md §6: the documented 429 body, code null.
   throttled: (retryAfterSeconds: number) =>
     new PatreonApiError(429, 'RequestThrottled', THROTTLED_DETAIL, THROTTLED_DETAIL, {
       retryAfterSeconds,
@@ -97,7 +97,7 @@ export const apiErrors = {
         ),
 };
 
-/** Token endpoint errors are OAuth-style, not JSON:API (patreon-api.md §1.6). */
+/** Token endpoint errors are OAuth-style, not JSON:API (docs/patreon-api.md §1.6). */
 export class OAuthError extends Error {
   constructor(
     readonly status: number,

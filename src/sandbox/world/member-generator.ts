@@ -59,7 +59,7 @@ const ARCHETYPES: readonly Archetype[] = [
   { status: 'active_patron', charge: 'Partially Refunded', cadence: 1, entitled: true },
   { status: 'former_patron', charge: 'Refunded by Patreon', cadence: 12, entitled: false },
   { status: 'active_patron', charge: 'Other', cadence: 1, entitled: true },
-  // patreon-api.md §7: next_charge_date is null for an annual-pledge downgrade.
+  // docs/patreon-api.md §7: next_charge_date is null for an annual-pledge downgrade.
   { status: 'active_patron', charge: 'Paid', cadence: 12, entitled: true, annualDowngrade: true },
   { status: null, charge: null, cadence: null, entitled: false },
 ];

@@ -1,13 +1,13 @@
 /**
  * Records the sandbox stores or generates. Attribute objects use Patreon's own
- * snake_case names (patreon-api.md §4) so they can be served without mapping.
+ * snake_case names (docs/patreon-api.md §4) so they can be served without mapping.
  */
 
-/** patreon-api.md §7; `null` is a follower, never a patron. */
+/** docs/patreon-api.md §7; `null` is a follower, never a patron. */
 export const PATRON_STATUSES = ['active_patron', 'declined_patron', 'former_patron'] as const;
 export type PatronStatus = (typeof PATRON_STATUSES)[number] | null;
 
-/** patreon-api.md §7, capitalisation and spaces included. */
+/** docs/patreon-api.md §7, capitalisation and spaces included. */
 export const CHARGE_STATUSES = [
   'Paid',
   'Declined',
@@ -82,7 +82,7 @@ export type PledgeEventType =
   | 'subscription';
 
 export interface PledgeEventRecord {
-  /** patreon-api.md task brief: ids look like `pledge_start:123`. */
+  /** docs/patreon-api.md §4 (pledge-event): ids look like `pledge_start:123`. */
   id: string;
   tierId: string | null;
   attributes: {

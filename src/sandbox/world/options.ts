@@ -5,7 +5,7 @@ const windowSchema = z.strictObject({
   windowMs: z.int().positive(),
 });
 
-/** patreon-api.md §6: 100 requests / 2 s per client, 100 / minute per token. */
+/** docs/patreon-api.md §6: 100 requests / 2 s per client, 100 / minute per token. */
 export const limitsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   client: windowSchema.default({ max: 100, windowMs: 2_000 }),
@@ -13,7 +13,7 @@ export const limitsSchema = z.strictObject({
 });
 export type SandboxLimits = z.output<typeof limitsSchema>;
 
-/** Switches for the behaviours patreon-api.md leaves open, so clients can be proved against each. */
+/** Switches for the behaviours docs/patreon-api.md leaves open, so clients can be proved against each. */
 export const quirksSchema = z.strictObject({
   lastPageKeepsCursor: z.boolean().default(false),
   ignorePageCount: z.boolean().default(false),
@@ -41,7 +41,7 @@ export const sandboxOptionsSchema = z.strictObject({
   redirectUris: z.array(z.url()).default(['http://localhost:3000/oauth/callback']),
   seed: z.int().default(1),
   members: z.int().min(0).max(200_000).default(250),
-  /** patreon-api.md §1.4: observed `expires_in` of 31 days. */
+  /** docs/patreon-api.md §1.4: observed `expires_in` of 31 days. */
   tokenTtlSeconds: z.int().positive().default(2_678_400),
   /** Stands in for https://www.patreon.com in `links`; derived from each request when absent. */
   publicBaseUrl: z.url().optional(),

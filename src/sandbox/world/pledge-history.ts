@@ -9,7 +9,7 @@ import type { Random } from './prng.js';
 import { pick } from './prng.js';
 import { iso } from './time.js';
 
-/** patreon-api.md §7: pledge events are in the patron's payment currency. */
+/** docs/patreon-api.md §7: pledge events are in the patron's payment currency. */
 const CURRENCIES = [
   { code: 'USD', rate: 1 },
   { code: 'EUR', rate: 0.92 },

@@ -45,7 +45,7 @@ function createWorld(config: SandboxConfig, seed: number, members: number, clock
   const anchorMs = config.anchorDate ? Date.parse(config.anchorDate) : startOfUtcMonth(clock());
   const catalog = createCatalog(seed, anchorMs);
   const tokens = createTokenStore(clock, () => config.tokenTtlSeconds);
-  // patreon-api.md §10.1: the client owner's creator token carries every v2 scope.
+  // docs/patreon-api.md §10.1: the client owner's creator token carries every v2 scope.
   tokens.issueCreatorToken(config.clientId, OWN_CREATOR_ID, [...ALL_SCOPES]);
   return {
     seed,

@@ -1,6 +1,6 @@
 export const DAY_MS = 86_400_000;
 
-/** patreon-api.md §3: timestamps are ISO 8601 with an explicit `+00:00` offset. */
+/** docs/patreon-api.md §3: timestamps are ISO 8601 with an explicit `+00:00` offset. */
 export function iso(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }

@@ -62,7 +62,7 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
       expires_in: ttl,
       scope: lineage.scopes.join(' '),
       token_type: 'Bearer',
-      // patreon-api.md §1.4: an undocumented field seen in real responses.
+      // docs/patreon-api.md §1.4: an undocumented field seen in real responses.
       version: '0.0.1',
     };
     access.set(pair.access_token, { lineageId: lineage.id, expiresAt: clock() + ttl * 1000 });
@@ -123,7 +123,7 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
       return code;
     },
 
-    /** patreon-api.md §1.3/§1.6: single-use codes; a bad, reused or expired code is `invalid_grant`. */
+    /** docs/patreon-api.md §1.3/§1.6: single-use codes; a bad, reused or expired code is `invalid_grant`. */
     redeemCode(code: string, clientId: string, redirectUri: string): TokenResponse {
       const grant = codes.get(code);
       codes.delete(code);
@@ -138,7 +138,7 @@ export function createTokenStore(clock: () => number, tokenTtlSeconds: () => num
       return issue(startLineage('user', clientId, grant.userId, grant.scopes));
     },
 
-    /** patreon-api.md §1.5 and the sandbox table: the old refresh token dies at once. */
+    /** docs/patreon-api.md §1.5 and the sandbox table: the old refresh token dies at once. */
     refresh(refreshToken: string, clientId: string): TokenResponse {
       const lineage = lineageOf(refreshToken);
       if (

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** patreon-api.md §9.1: the v2 triggers. */
+/** docs/patreon-api.md §9.1: the v2 triggers. */
 export const TRIGGERS = [
   'members:create',
   'members:update',
@@ -30,7 +30,7 @@ export interface WebhookRecord {
   paused: boolean;
   numConsecutiveTimesFailed: number;
   lastAttemptedAt: number | null;
-  /** Scopes of the token that created it: they decide email/address in payloads (patreon-api.md §9.3). */
+  /** Scopes of the token that created it: they decide email/address in payloads (docs/patreon-api.md §9.3). */
   scopes: string[];
   /** Events not yet delivered, oldest first; the head is the one being tried. */
   queue: QueuedEvent[];
@@ -38,7 +38,7 @@ export interface WebhookRecord {
 
 export function createWebhookStore() {
   const webhooks = new Map<string, WebhookRecord>();
-  // Webhook ids are small numeric strings, e.g. "3955" (patreon-api.md §2.1).
+  // Webhook ids are small numeric strings, e.g. "3955" (docs/patreon-api.md §2.1).
   let nextId = 3955;
 
   return {
